@@ -1,0 +1,172 @@
+package registry
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/google/uuid"
+)
+
+// Snapshot returns an entry's public fields and citations as one JSON object:
+// what a version of the entry said when it was published. Field names are
+// those of the API (camelCase); references are entry IDs.
+func Snapshot(e Entry, citations []Citation) (json.RawMessage, error) {
+	fields, err := json.Marshal(e)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot fields: %w", err)
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(fields, &m); err != nil {
+		return nil, fmt.Errorf("snapshot fields: %w", err)
+	}
+	if citations == nil {
+		citations = []Citation{}
+	}
+	if m["citations"], err = json.Marshal(citations); err != nil {
+		return nil, fmt.Errorf("snapshot citations: %w", err)
+	}
+	out, err := json.Marshal(m) // map keys marshal sorted, so snapshots are stable
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
+	return out, nil
+}
+
+// Diff compares two snapshots field by field. A nil before means the entry is
+// new: every field is a change from null. Fields are reported in name order.
+func Diff(before, after json.RawMessage) ([]FieldChange, error) {
+	var b, a map[string]json.RawMessage
+	if before != nil {
+		if err := json.Unmarshal(before, &b); err != nil {
+			return nil, fmt.Errorf("diff: before: %w", err)
+		}
+	}
+	if err := json.Unmarshal(after, &a); err != nil {
+		return nil, fmt.Errorf("diff: after: %w", err)
+	}
+	var names []string
+	for k := range a {
+		names = append(names, k)
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			names = append(names, k)
+		}
+	}
+	slices.Sort(names)
+	changes := []FieldChange{}
+	for _, k := range names {
+		bv, av := b[k], a[k]
+		if isNull(bv) && isNull(av) {
+			continue
+		}
+		if bytes.Equal(compact(bv), compact(av)) {
+			continue
+		}
+		changes = append(changes, FieldChange{Field: k, Before: nullIfEmpty(bv), After: nullIfEmpty(av)})
+	}
+	return changes, nil
+}
+
+func isNull(v json.RawMessage) bool { return len(v) == 0 || string(v) == "null" }
+
+func nullIfEmpty(v json.RawMessage) json.RawMessage {
+	if len(v) == 0 {
+		return json.RawMessage("null")
+	}
+	return v
+}
+
+func compact(v json.RawMessage) []byte {
+	var buf bytes.Buffer
+	if json.Compact(&buf, v) != nil {
+		return v
+	}
+	return buf.Bytes()
+}
+
+// confidentialSourceFields are the details of a confidential source that only
+// signed-in users whose role allows it may see.
+var confidentialSourceFields = map[string]json.RawMessage{
+	"url":        json.RawMessage("null"),
+	"archiveUrl": json.RawMessage("null"),
+	"authors":    json.RawMessage("[]"),
+}
+
+// RedactVersion removes from a published version what an anonymous reader may
+// not see: a confidential source's URL, archive URL and authors, and the quotes
+// of citations to confidential sources, in the snapshot and in the diff alike.
+// confidential reports whether a source is confidential now: a source made
+// confidential later is hidden in its whole history.
+func RedactVersion(v *EntryVersion, entryType EntryType, confidential func(uuid.UUID) bool) error {
+	selfConfidential := entryType == TypeSource && confidential(v.EntryID)
+	snap, err := redactObject(v.Snapshot, selfConfidential, confidential)
+	if err != nil {
+		return fmt.Errorf("redact version %d of %s: %w", v.Version, v.EntryID, err)
+	}
+	v.Snapshot = snap
+	for i := range v.Changes {
+		c := &v.Changes[i]
+		if selfConfidential {
+			if blank, ok := confidentialSourceFields[c.Field]; ok {
+				c.Before, c.After = blankUnlessNull(c.Before, blank), blankUnlessNull(c.After, blank)
+			}
+		}
+		if c.Field == "citations" {
+			if c.Before, err = redactCitations(c.Before, confidential); err != nil {
+				return err
+			}
+			if c.After, err = redactCitations(c.After, confidential); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func blankUnlessNull(v, blank json.RawMessage) json.RawMessage {
+	if isNull(v) {
+		return v
+	}
+	return blank
+}
+
+func redactObject(raw json.RawMessage, selfConfidential bool, confidential func(uuid.UUID) bool) (json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	if selfConfidential {
+		for k, blank := range confidentialSourceFields {
+			if _, ok := m[k]; ok {
+				m[k] = blank
+			}
+		}
+	}
+	if c, ok := m["citations"]; ok {
+		var err error
+		if m["citations"], err = redactCitations(c, confidential); err != nil {
+			return nil, err
+		}
+	}
+	return json.Marshal(m)
+}
+
+func redactCitations(raw json.RawMessage, confidential func(uuid.UUID) bool) (json.RawMessage, error) {
+	if isNull(raw) {
+		return raw, nil
+	}
+	var cs []map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &cs); err != nil {
+		return nil, fmt.Errorf("citations: %w", err)
+	}
+	for _, c := range cs {
+		var id uuid.UUID
+		if err := json.Unmarshal(c["sourceId"], &id); err == nil && confidential(id) {
+			c["quote"] = json.RawMessage("null")
+		}
+	}
+	return json.Marshal(cs)
+}
