@@ -1,0 +1,88 @@
+package graph
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// inputError is a client's mistake in an argument: its message is written for
+// the client and shown as it is.
+type inputError struct{ err error }
+
+func (e inputError) Error() string { return e.err.Error() }
+func (e inputError) Unwrap() error { return e.err }
+
+// badInput marks err as the client's mistake.
+func badInput(err error) error {
+	if err == nil {
+		return nil
+	}
+	return inputError{err}
+}
+
+type requestIDKey struct{}
+
+// withRequestID tags each request with a random ID, returned in X-Request-ID,
+// so that an error a user reports can be found in the server's log.
+func withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		id := hex.EncodeToString(b)
+		w.Header().Set("X-Request-ID", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+	})
+}
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// presentError is the one place errors leave the server. Mistakes in the
+// request are shown as they are, with BAD_USER_INPUT: errors resolvers mark
+// with badInput, and the *gqlerror.Error values gqlgen makes itself when an
+// argument does not parse (which carry the argument's path). Anything else is
+// logged with the request ID and shown as a generic message carrying that ID,
+// so no SQL, internal detail or identity ever reaches a client.
+func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		var in inputError
+		if errors.As(err, &in) {
+			e := graphql.DefaultErrorPresenter(ctx, err)
+			e.Message = in.Error()
+			e.Extensions = map[string]any{"code": "BAD_USER_INPUT"}
+			return e
+		}
+		var gqlErr *gqlerror.Error
+		if errors.As(err, &gqlErr) {
+			e := graphql.DefaultErrorPresenter(ctx, err)
+			if len(e.Path) > 0 && gqlErr.Err != nil {
+				// Name the argument: "countryCode: \"ZZ\" is not an ISO 3166-1 ..."
+				e.Message = fmt.Sprint(e.Path[len(e.Path)-1]) + ": " + gqlErr.Err.Error()
+			}
+			if e.Extensions == nil {
+				e.Extensions = map[string]any{}
+			}
+			if _, ok := e.Extensions["code"]; !ok {
+				e.Extensions["code"] = "BAD_USER_INPUT"
+			}
+			return e
+		}
+		id := requestID(ctx)
+		logger.ErrorContext(ctx, "request failed", "request_id", id, "path", graphql.GetPath(ctx).String(), "err", err)
+		return &gqlerror.Error{
+			Message:    "internal error; request ID " + id,
+			Path:       graphql.GetPath(ctx),
+			Extensions: map[string]any{"code": "INTERNAL_SERVER_ERROR", "requestId": id},
+		}
+	}
+}

@@ -1,0 +1,89 @@
+package graph
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"oversight/graph/generated"
+	"oversight/internal/catalog"
+)
+
+// Config assembles the HTTP side of the API.
+type Config struct {
+	Catalog *catalog.Catalog
+	Logger  *slog.Logger
+	// Ready reports whether the server can answer queries (database reachable,
+	// schema migrated); /readyz calls it.
+	Ready func(ctx context.Context) error
+	// LoaderWait is how long a loader gathers keys before it queries; zero
+	// means 2 ms, enough for the fields of one list level to join one batch.
+	LoaderWait time.Duration
+}
+
+// parserTokenLimit bounds the size of a query document before it is parsed,
+// so a huge document cannot cost the parser more than a normal one.
+const parserTokenLimit = 15000
+
+// NewGraphQLHandler returns the GraphQL endpoint: POST and GET, introspection
+// on (the API is public and documented through it), errors through presentError.
+func NewGraphQLHandler(cfg Config) http.Handler {
+	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{Catalog: cfg.Catalog}}))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.Use(extension.Introspection{})
+	srv.SetParserTokenLimit(parserTokenLimit)
+	srv.SetErrorPresenter(presentError(cfg.Logger))
+	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
+		cfg.Logger.ErrorContext(ctx, "panic in resolver", "request_id", requestID(ctx), "panic", v)
+		return &gqlerror.Error{
+			Message:    "internal error; request ID " + requestID(ctx),
+			Path:       graphql.GetPath(ctx),
+			Extensions: map[string]any{"code": "INTERNAL_SERVER_ERROR", "requestId": requestID(ctx)},
+		}
+	})
+	wait := cfg.LoaderWait
+	if wait == 0 {
+		wait = 2 * time.Millisecond
+	}
+	return withRequestID(withLoaders(srv, wait))
+}
+
+// NewServer returns every route the server answers: /graphql, /graphiql,
+// /healthz (the process is up) and /readyz (it can serve queries).
+func NewServer(cfg Config) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", NewGraphQLHandler(cfg))
+	mux.Handle("GET /graphiql", playground.Handler("Oversight GraphQL", "/graphql"))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if cfg.Ready != nil {
+			if err := cfg.Ready(ctx); err != nil {
+				cfg.Logger.WarnContext(ctx, "not ready", "err", err)
+				w.WriteHeader(http.StatusServiceUnavailable)
+				_, _ = w.Write([]byte("not ready\n"))
+				return
+			}
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/graphiql", http.StatusFound)
+	})
+	return mux
+}

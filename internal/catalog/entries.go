@@ -1,0 +1,193 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"oversight/internal/registry"
+)
+
+// table describes how to read one entry type: its table (always aliased t,
+// joined to entries as e) and the columns its domain struct scans from.
+type table struct {
+	entryType registry.EntryType
+	name      string
+	columns   string
+	// For the lists that are not of entries (citations, versions): the FROM
+	// clause, the column that identifies a row, and no entry metadata.
+	fromSQL string
+	idCol   string
+	bare    bool
+}
+
+const metaColumns = `e.id, e.version, e.status, e.retraction_reason, e.published_at, e.updated_at`
+
+func (tb table) from() string {
+	if tb.fromSQL != "" {
+		return tb.fromSQL
+	}
+	return tb.name + ` t JOIN entries e ON e.id = t.id`
+}
+
+func (tb table) selectList() string {
+	if tb.bare {
+		return tb.columns
+	}
+	return metaColumns + `, ` + tb.columns
+}
+
+func (tb table) id() string {
+	if tb.idCol != "" {
+		return tb.idCol
+	}
+	return "t.id"
+}
+
+var (
+	statesTable = table{entryType: registry.TypeState, name: "states",
+		columns: `t.country_code, t.name, t.summary`}
+	agenciesTable = table{entryType: registry.TypeAgency, name: "agencies",
+		columns: `t.state_id, t.name, t.kind, t.description`}
+	vendorsTable = table{entryType: registry.TypeVendor, name: "vendors",
+		columns: `t.slug, t.name, t.aliases, t.country_code, t.website, t.wikidata_id, t.description, t.parent_id`}
+	technologiesTable = table{entryType: registry.TypeTechnology, name: "technologies",
+		columns: `t.slug, t.name, t.description, t.parent_id`}
+	productsTable = table{entryType: registry.TypeProduct, name: "products",
+		columns: `t.vendor_id, t.name, t.description`}
+	deploymentsTable = table{entryType: registry.TypeDeployment, name: "deployments",
+		columns: `t.state_id, t.agency_id, t.vendor_id, t.product_id, t.technology_id, t.start_date, t.end_date, t.location, t.description, t.confidence`}
+	abusesTable = table{entryType: registry.TypeAbuse, name: "abuses",
+		columns: `t.title, t.summary, t.state_id, t.categories, t.start_date, t.end_date, t.location, t.confidence`}
+	communitiesTable = table{entryType: registry.TypeCommunity, name: "communities",
+		columns: `t.name, t.religion, t.description`}
+	designationListsTable = table{entryType: registry.TypeDesignationList, name: "designation_lists",
+		columns: `t.code, t.name, t.authority, t.jurisdiction, t.url`}
+	designationsTable = table{entryType: registry.TypeDesignation, name: "designations",
+		columns: `t.list_id, t.vendor_id, t.state_id, t.agency_id, t.listed_on, t.removed_on, t.legal_reference, t.reason`}
+	controlListEntriesTable = table{entryType: registry.TypeControlListEntry, name: "control_list_entries",
+		columns: `t.regime, t.code, t.title, t.description`}
+	sourcesTable = table{entryType: registry.TypeSource, name: "sources",
+		columns: `t.title, t.kind, t.publisher, t.authors, t.url, t.archive_url, t.published_on, t.accessed_on, t.language, t.content_sha256, t.confidential`}
+	vendorResponsesTable = table{entryType: registry.TypeVendorResponse, name: "vendor_responses",
+		columns: `t.vendor_id, t.about_id, t.requested_on, t.reply_status, t.responded_on, t.summary, t.source_id`}
+)
+
+// visible applies the viewer's rules to entries read from the database.
+func visible[T any](ctx context.Context, items []*T) {
+	v := registry.ViewerFrom(ctx)
+	for _, it := range items {
+		if s, ok := any(it).(*registry.Source); ok {
+			v.RedactSource(s)
+		}
+	}
+}
+
+// byIDs reads entries of one type by ID, retracted ones included: a reference
+// to a retracted entry must still resolve and show why it was retracted.
+func byIDs[T any](ctx context.Context, db DB, tb table, ids []uuid.UUID) (map[uuid.UUID]*T, error) {
+	sql := `SELECT t.id AS _group, ` + tb.selectList() + ` FROM ` + tb.from() + ` WHERE t.id = ANY($1)`
+	rows, err := db.Query(ctx, sql, ids)
+	if err != nil {
+		return nil, fmt.Errorf("%s by id: %w", tb.name, err)
+	}
+	got, err := collectGrouped[T](rows, groupOnly)
+	if err != nil {
+		return nil, fmt.Errorf("%s by id: %w", tb.name, err)
+	}
+	out := make(map[uuid.UUID]*T, len(got))
+	items := make([]*T, 0, len(got))
+	for _, g := range got {
+		out[g.group] = g.item
+		items = append(items, g.item)
+	}
+	visible(ctx, items)
+	return out, nil
+}
+
+// States reads states by ID.
+func (c *Catalog) States(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*registry.State, error) {
+	return byIDs[registry.State](ctx, c.db, statesTable, ids)
+}
+
+// Agencies reads agencies by ID.
+func (c *Catalog) Agencies(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*registry.Agency, error) {
+	return byIDs[registry.Agency](ctx, c.db, agenciesTable, ids)
+}
+
+// Vendors reads vendors by ID.
+func (c *Catalog) Vendors(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*registry.Vendor, error) {
+	return byIDs[registry.Vendor](ctx, c.db, vendorsTable, ids)
+}
+
+// Technologies reads technologies by ID.
+func (c *Catalog) Technologies(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*registry.Technology, error) {
+	return byIDs[registry.Technology](ctx, c.db, technologiesTable, ids)
+}
+
+// Products reads products by ID.
+func (c *Catalog) Products(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*registry.Product, error) {
+	return byIDs[registry.Product](ctx, c.db, productsTable, ids)
+}
+
+// Deployments reads deployments by ID.
+func (c *Catalog) Deployments(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*registry.Deployment, error) {
+	return byIDs[registry.Deployment](ctx, c.db, deploymentsTable, ids)
+}
+
+// Abuses reads abuses by ID.
+func (c *Catalog) Abuses(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*registry.Abuse, error) {
+	return byIDs[registry.Abuse](ctx, c.db, abusesTable, ids)
+}
+
+// Communities reads religious communities by ID.
+func (c *Catalog) Communities(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*registry.Community, error) {
+	return byIDs[registry.Community](ctx, c.db, communitiesTable, ids)
+}
+
+// DesignationLists reads designation lists by ID.
+func (c *Catalog) DesignationLists(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*registry.DesignationList, error) {
+	return byIDs[registry.DesignationList](ctx, c.db, designationListsTable, ids)
+}
+
+// Designations reads designations by ID.
+func (c *Catalog) Designations(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*registry.Designation, error) {
+	return byIDs[registry.Designation](ctx, c.db, designationsTable, ids)
+}
+
+// ControlListEntries reads export-control list entries by ID.
+func (c *Catalog) ControlListEntries(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*registry.ControlListEntry, error) {
+	return byIDs[registry.ControlListEntry](ctx, c.db, controlListEntriesTable, ids)
+}
+
+// Sources reads sources by ID, with confidential details blanked for viewers who may not see them.
+func (c *Catalog) Sources(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*registry.Source, error) {
+	return byIDs[registry.Source](ctx, c.db, sourcesTable, ids)
+}
+
+// VendorResponses reads vendor responses by ID.
+func (c *Catalog) VendorResponses(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*registry.VendorResponse, error) {
+	return byIDs[registry.VendorResponse](ctx, c.db, vendorResponsesTable, ids)
+}
+
+// EntryTypes reads the type of each entry, for references (a citation's
+// entry, a response's subject) that may point at an entry of any type.
+func (c *Catalog) EntryTypes(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]registry.EntryType, error) {
+	rows, err := c.db.Query(ctx, `SELECT id, entry_type FROM entries WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("entry types: %w", err)
+	}
+	out := make(map[uuid.UUID]registry.EntryType, len(ids))
+	var id uuid.UUID
+	var typ registry.EntryType
+	_, err = pgx.ForEachRow(rows, []any{&id, &typ}, func() error {
+		out[id] = typ
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("entry types: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,312 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"oversight/internal/registry"
+)
+
+// relation is a list of entries that hangs off a parent entry (a vendor's
+// products, an abuse's communities), read for many parents in one statement.
+type relation struct {
+	tb       table
+	group    string // SQL giving the parent's ID for each row
+	join     string // joins that reach the parent, if it is not a column of t
+	where    string // further conditions, if any
+	order    string // order within a parent; plain columns, so DISTINCT can use them
+	distinct bool   // for relations derived through other entries (a state's vendors)
+}
+
+// published is the condition every list applies: retracted entries leave
+// lists (they stay reachable by ID and through references).
+const published = `e.status = 'PUBLISHED'`
+
+// publishedDeployment joins deployments d through which a derived relation
+// runs; only published deployments count as evidence of it.
+const publishedDeployment = ` JOIN entries de ON de.id = d.id AND de.status = 'PUBLISHED'`
+
+func related[T any](ctx context.Context, db DB, r relation, ids []uuid.UUID) (map[uuid.UUID][]*T, error) {
+	distinct := ""
+	if r.distinct {
+		distinct = "DISTINCT "
+	}
+	sql := `SELECT ` + distinct + r.group + ` AS _group, ` + r.tb.selectList() +
+		` FROM ` + r.tb.from() + r.join +
+		` WHERE ` + r.group + ` = ANY($1) AND ` + published
+	if r.where != "" {
+		sql += ` AND ` + r.where
+	}
+	sql += ` ORDER BY _group, ` + r.order + `, e.id`
+	rows, err := db.Query(ctx, sql, ids)
+	if err != nil {
+		return nil, fmt.Errorf("%s by %s: %w", r.tb.name, r.group, err)
+	}
+	got, err := collectGrouped[T](rows, groupOnly)
+	if err != nil {
+		return nil, fmt.Errorf("%s by %s: %w", r.tb.name, r.group, err)
+	}
+	items := make([]*T, len(got))
+	for i, g := range got {
+		items[i] = g.item
+	}
+	visible(ctx, items)
+	return byGroup(got), nil
+}
+
+var (
+	agenciesByState = relation{tb: agenciesTable, group: "t.state_id", order: "t.name"}
+
+	designationsByVendor = relation{tb: designationsTable, group: "t.vendor_id", order: "t.listed_on DESC"}
+	designationsByState  = relation{tb: designationsTable, group: "t.state_id", order: "t.listed_on DESC"}
+	designationsByAgency = relation{tb: designationsTable, group: "t.agency_id", order: "t.listed_on DESC"}
+
+	vendorsByState = relation{tb: vendorsTable, group: "d.state_id", order: "t.name", distinct: true,
+		join: ` JOIN deployments d ON d.vendor_id = t.id` + publishedDeployment}
+	statesByVendor = relation{tb: statesTable, group: "d.vendor_id", order: "t.name", distinct: true,
+		join: ` JOIN deployments d ON d.state_id = t.id` + publishedDeployment}
+
+	subsidiariesByVendor = relation{tb: vendorsTable, group: "t.parent_id", order: "t.name"}
+	productsByVendor     = relation{tb: productsTable, group: "t.vendor_id", order: "t.name"}
+	responsesByVendor    = relation{tb: vendorResponsesTable, group: "t.vendor_id", order: "e.published_at"}
+
+	technologyChildren   = relation{tb: technologiesTable, group: "t.parent_id", order: "t.name"}
+	productsByTechnology = relation{tb: productsTable, group: "pt.technology_id", order: "t.name",
+		join: ` JOIN product_technologies pt ON pt.product_id = t.id`}
+	technologiesByProduct = relation{tb: technologiesTable, group: "pt.product_id", order: "t.name",
+		join: ` JOIN product_technologies pt ON pt.technology_id = t.id`}
+	controlListEntriesByProduct = relation{tb: controlListEntriesTable, group: "pc.product_id", order: "t.regime, t.code",
+		join: ` JOIN product_control_list_entries pc ON pc.control_list_entry_id = t.id`}
+	productsByControlListEntry = relation{tb: productsTable, group: "pc.control_list_entry_id", order: "t.name",
+		join: ` JOIN product_control_list_entries pc ON pc.product_id = t.id`}
+	technologiesByControlListEntry = relation{tb: technologiesTable, group: "ct.control_list_entry_id", order: "t.name",
+		join: ` JOIN control_list_entry_technologies ct ON ct.technology_id = t.id`}
+	controlListEntriesByTechnology = relation{tb: controlListEntriesTable, group: "ct.technology_id", order: "t.regime, t.code",
+		join: ` JOIN control_list_entry_technologies ct ON ct.control_list_entry_id = t.id`}
+
+	abusesByDeployment = relation{tb: abusesTable, group: "ad.deployment_id", order: "t.title",
+		join: ` JOIN abuse_deployments ad ON ad.abuse_id = t.id`}
+	agenciesByAbuse = relation{tb: agenciesTable, group: "aa.abuse_id", order: "t.name",
+		join: ` JOIN abuse_agencies aa ON aa.agency_id = t.id`}
+	communitiesByAbuse = relation{tb: communitiesTable, group: "ac.abuse_id", order: "t.name",
+		join: ` JOIN abuse_communities ac ON ac.community_id = t.id`}
+	deploymentsByAbuse = relation{tb: deploymentsTable, group: "ad.abuse_id", order: "t.start_date DESC",
+		join: ` JOIN abuse_deployments ad ON ad.deployment_id = t.id`}
+	technologiesByAbuse = relation{tb: technologiesTable, group: "ad.abuse_id", order: "t.name", distinct: true,
+		join: ` JOIN deployments d ON d.technology_id = t.id` + publishedDeployment +
+			` JOIN abuse_deployments ad ON ad.deployment_id = d.id`}
+	vendorsByAbuse = relation{tb: vendorsTable, group: "ad.abuse_id", order: "t.name", distinct: true,
+		join: ` JOIN deployments d ON d.vendor_id = t.id` + publishedDeployment +
+			` JOIN abuse_deployments ad ON ad.deployment_id = d.id`}
+)
+
+// AgenciesByState lists each state's agencies.
+func (c *Catalog) AgenciesByState(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*registry.Agency, error) {
+	return related[registry.Agency](ctx, c.db, agenciesByState, ids)
+}
+
+// DesignationsByVendor lists each vendor's designations, latest first.
+func (c *Catalog) DesignationsByVendor(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*registry.Designation, error) {
+	return related[registry.Designation](ctx, c.db, designationsByVendor, ids)
+}
+
+// DesignationsByState lists each state's designations, latest first.
+func (c *Catalog) DesignationsByState(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*registry.Designation, error) {
+	return related[registry.Designation](ctx, c.db, designationsByState, ids)
+}
+
+// DesignationsByAgency lists each agency's designations, latest first.
+func (c *Catalog) DesignationsByAgency(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*registry.Designation, error) {
+	return related[registry.Designation](ctx, c.db, designationsByAgency, ids)
+}
+
+// VendorsByState lists the vendors with at least one published deployment in each state.
+func (c *Catalog) VendorsByState(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*registry.Vendor, error) {
+	return related[registry.Vendor](ctx, c.db, vendorsByState, ids)
+}
+
+// StatesByVendor lists the states where each vendor's technology is deployed.
+func (c *Catalog) StatesByVendor(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*registry.State, error) {
+	return related[registry.State](ctx, c.db, statesByVendor, ids)
+}
+
+// SubsidiariesByVendor lists each vendor's subsidiaries.
+func (c *Catalog) SubsidiariesByVendor(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*registry.Vendor, error) {
+	return related[registry.Vendor](ctx, c.db, subsidiariesByVendor, ids)
+}
+
+// ProductsByVendor lists each vendor's products.
+func (c *Catalog) ProductsByVendor(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*registry.Product, error) {
+	return related[registry.Product](ctx, c.db, productsByVendor, ids)
+}
+
+// ResponsesByVendor lists each vendor's responses.
+func (c *Catalog) ResponsesByVendor(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*registry.VendorResponse, error) {
+	return related[registry.VendorResponse](ctx, c.db, responsesByVendor, ids)
+}
+
+// TechnologyChildren lists each technology's narrower technologies.
+func (c *Catalog) TechnologyChildren(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*registry.Technology, error) {
+	return related[registry.Technology](ctx, c.db, technologyChildren, ids)
+}
+
+// ProductsByTechnology lists the products classed under each technology.
+func (c *Catalog) ProductsByTechnology(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*registry.Product, error) {
+	return related[registry.Product](ctx, c.db, productsByTechnology, ids)
+}
+
+// TechnologiesByProduct lists each product's technologies.
+func (c *Catalog) TechnologiesByProduct(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*registry.Technology, error) {
+	return related[registry.Technology](ctx, c.db, technologiesByProduct, ids)
+}
+
+// ControlListEntriesByProduct lists the export-control entries each product falls under.
+func (c *Catalog) ControlListEntriesByProduct(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*registry.ControlListEntry, error) {
+	return related[registry.ControlListEntry](ctx, c.db, controlListEntriesByProduct, ids)
+}
+
+// ProductsByControlListEntry lists the products under each export-control entry.
+func (c *Catalog) ProductsByControlListEntry(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*registry.Product, error) {
+	return related[registry.Product](ctx, c.db, productsByControlListEntry, ids)
+}
+
+// TechnologiesByControlListEntry lists the technologies each export-control entry covers.
+func (c *Catalog) TechnologiesByControlListEntry(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*registry.Technology, error) {
+	return related[registry.Technology](ctx, c.db, technologiesByControlListEntry, ids)
+}
+
+// ControlListEntriesByTechnology lists the export-control entries that cover each technology.
+func (c *Catalog) ControlListEntriesByTechnology(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*registry.ControlListEntry, error) {
+	return related[registry.ControlListEntry](ctx, c.db, controlListEntriesByTechnology, ids)
+}
+
+// AbusesByDeployment lists the abuses each deployment is implicated in.
+func (c *Catalog) AbusesByDeployment(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*registry.Abuse, error) {
+	return related[registry.Abuse](ctx, c.db, abusesByDeployment, ids)
+}
+
+// AgenciesByAbuse lists the agencies responsible for each abuse.
+func (c *Catalog) AgenciesByAbuse(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*registry.Agency, error) {
+	return related[registry.Agency](ctx, c.db, agenciesByAbuse, ids)
+}
+
+// CommunitiesByAbuse lists the communities each abuse targeted.
+func (c *Catalog) CommunitiesByAbuse(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*registry.Community, error) {
+	return related[registry.Community](ctx, c.db, communitiesByAbuse, ids)
+}
+
+// DeploymentsByAbuse lists the deployments implicated in each abuse.
+func (c *Catalog) DeploymentsByAbuse(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*registry.Deployment, error) {
+	return related[registry.Deployment](ctx, c.db, deploymentsByAbuse, ids)
+}
+
+// TechnologiesByAbuse lists the technologies of the deployments implicated in each abuse.
+func (c *Catalog) TechnologiesByAbuse(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*registry.Technology, error) {
+	return related[registry.Technology](ctx, c.db, technologiesByAbuse, ids)
+}
+
+// VendorsByAbuse lists the vendors of the deployments implicated in each abuse.
+func (c *Catalog) VendorsByAbuse(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*registry.Vendor, error) {
+	return related[registry.Vendor](ctx, c.db, vendorsByAbuse, ids)
+}
+
+// CitationsByEntry lists each entry's citations in their order, quotes of
+// confidential sources blanked for viewers who may not see them.
+func (c *Catalog) CitationsByEntry(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*registry.Citation, error) {
+	rows, err := c.db.Query(ctx, `
+		SELECT c.entry_id AS _group, c.id, c.entry_id, e.entry_type, c.source_id, c.locator, c.quote,
+		       c.field, c.stance, s.confidential AS source_confidential
+		FROM citations c
+		JOIN entries e ON e.id = c.entry_id
+		JOIN sources s ON s.id = c.source_id
+		WHERE c.entry_id = ANY($1)
+		ORDER BY c.entry_id, c.position`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("citations by entry: %w", err)
+	}
+	got, err := collectGrouped[registry.Citation](rows, groupOnly)
+	if err != nil {
+		return nil, fmt.Errorf("citations by entry: %w", err)
+	}
+	v := registry.ViewerFrom(ctx)
+	for _, g := range got {
+		v.RedactCitation(g.item, g.item.SourceConfidential)
+	}
+	return byGroup(got), nil
+}
+
+// all lists every published entry of a type, ordered; for the short lists
+// the API returns whole (technologies, communities, designation lists).
+func all[T any](ctx context.Context, db DB, tb table, where string, order string, params ...any) ([]*T, error) {
+	sql := `SELECT ` + tb.selectList() + ` FROM ` + tb.from() + ` WHERE ` + published
+	if where != "" {
+		sql += ` AND ` + where
+	}
+	sql += ` ORDER BY ` + order + `, e.id`
+	rows, err := db.Query(ctx, sql, params...)
+	if err != nil {
+		return nil, fmt.Errorf("all %s: %w", tb.name, err)
+	}
+	items, err := pgxCollectAddr[T](rows)
+	if err != nil {
+		return nil, fmt.Errorf("all %s: %w", tb.name, err)
+	}
+	visible(ctx, items)
+	return items, nil
+}
+
+// AllTechnologies lists every published technology, broad ones and their kinds alike, by name.
+func (c *Catalog) AllTechnologies(ctx context.Context) ([]*registry.Technology, error) {
+	return all[registry.Technology](ctx, c.db, technologiesTable, "", "t.name")
+}
+
+// AllCommunities lists every published religious community by name.
+func (c *Catalog) AllCommunities(ctx context.Context) ([]*registry.Community, error) {
+	return all[registry.Community](ctx, c.db, communitiesTable, "", "t.name")
+}
+
+// AllDesignationLists lists every published designation list by code.
+func (c *Catalog) AllDesignationLists(ctx context.Context) ([]*registry.DesignationList, error) {
+	return all[registry.DesignationList](ctx, c.db, designationListsTable, "", "t.code")
+}
+
+// AllControlListEntries lists published export-control entries, of one regime when regime is set.
+func (c *Catalog) AllControlListEntries(ctx context.Context, regime *registry.ControlRegime) ([]*registry.ControlListEntry, error) {
+	if regime != nil {
+		return all[registry.ControlListEntry](ctx, c.db, controlListEntriesTable, "t.regime = $1", "t.regime, t.code", string(*regime))
+	}
+	return all[registry.ControlListEntry](ctx, c.db, controlListEntriesTable, "", "t.regime, t.code")
+}
+
+// StateByCountryCode finds a state, retracted or not; nil when there is none.
+func (c *Catalog) StateByCountryCode(ctx context.Context, code registry.CountryCode) (*registry.State, error) {
+	return one[registry.State](ctx, c.db, statesTable, "t.country_code = $1", string(code))
+}
+
+// VendorBySlug finds a vendor, retracted or not; nil when there is none.
+func (c *Catalog) VendorBySlug(ctx context.Context, slug string) (*registry.Vendor, error) {
+	return one[registry.Vendor](ctx, c.db, vendorsTable, "t.slug = $1", slug)
+}
+
+// TechnologyBySlug finds a technology, retracted or not; nil when there is none.
+func (c *Catalog) TechnologyBySlug(ctx context.Context, slug string) (*registry.Technology, error) {
+	return one[registry.Technology](ctx, c.db, technologiesTable, "t.slug = $1", slug)
+}
+
+func one[T any](ctx context.Context, db DB, tb table, where string, params ...any) (*T, error) {
+	rows, err := db.Query(ctx, `SELECT `+tb.selectList()+` FROM `+tb.from()+` WHERE `+where, params...)
+	if err != nil {
+		return nil, fmt.Errorf("%s where %s: %w", tb.name, where, err)
+	}
+	items, err := pgxCollectAddr[T](rows)
+	if err != nil {
+		return nil, fmt.Errorf("%s where %s: %w", tb.name, where, err)
+	}
+	if len(items) == 0 {
+		return nil, nil
+	}
+	visible(ctx, items)
+	return items[0], nil
+}
