@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/term"
+
+	"oversight/internal/database"
+	"oversight/internal/postgres"
+	"oversight/seed"
+)
+
+const usage = `Usage: oversight [command] [flags]
+
+Commands:
+  serve               serve the GraphQL API (the default)
+  migrate up|down|status
+                      apply, revert or show the database migrations
+  seed                load the seed dataset (entries already present are kept)
+
+Database: --database-url or DATABASE_URL; else a local PostgreSQL that accepts
+the current user (database "oversight", created if missing); else an embedded
+PostgreSQL under --data-dir.
+
+Run "oversight COMMAND -h" for a command's flags.
+`
+
+// usageError is a mistake in the command line; it exits with status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func exitCode(err error) int {
+	var u usageError
+	if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	return 1
+}
+
+// run parses the command line and runs one command. It takes its environment
+// as arguments so tests can run it as a user would.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, getenv, stdout, stderr)
+	case "migrate":
+		return migrate(ctx, args, getenv, stdout, stderr)
+	case "seed":
+		return seedCmd(ctx, args, getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return usageError{fmt.Sprintf("unknown command %q", cmd)}
+}
+
+// dbFlags are the flags every command that opens the database takes.
+type dbFlags struct {
+	url     string
+	dataDir string
+}
+
+func (f *dbFlags) register(fs *flag.FlagSet, getenv func(string) string) {
+	fs.StringVar(&f.url, "database-url", getenv("DATABASE_URL"), "PostgreSQL URL (default $DATABASE_URL; else a local or embedded server)")
+	fs.StringVar(&f.dataDir, "data-dir", "", "where the embedded PostgreSQL keeps its data (default ~/.local/share/oversight)")
+}
+
+func newLogger(w io.Writer) *slog.Logger {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return slog.New(slog.NewTextHandler(w, nil))
+	}
+	return slog.New(slog.NewJSONHandler(w, nil))
+}
+
+func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	return nil
+}
+
+// openDatabase resolves the database, migrates it and opens a pool. The
+// returned close function closes the pool and stops an embedded server.
+func openDatabase(ctx context.Context, f dbFlags, logger *slog.Logger) (*pgxpool.Pool, *database.Database, func(), error) {
+	db, err := database.Resolve(ctx, database.Options{URL: f.url, DataDir: f.dataDir, Logger: logger})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	stop := func() {
+		if err := db.Stop(); err != nil {
+			logger.Error("stop database", "err", err)
+		}
+	}
+	logger.Info("using database", "database", db.String())
+	if err := postgres.Migrate(ctx, db.URL, "up"); err != nil {
+		stop()
+		return nil, nil, nil, fmt.Errorf("migrate %s: %w", database.Redact(db.URL), err)
+	}
+	pool, err := pgxpool.New(ctx, db.URL)
+	if err != nil {
+		stop()
+		return nil, nil, nil, fmt.Errorf("connect to %s: %w", database.Redact(db.URL), err)
+	}
+	return pool, db, func() { pool.Close(); stop() }, nil
+}
+
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	var f dbFlags
+	f.register(fs, getenv)
+	fs.Usage = func() { fmt.Fprintln(stderr, "Usage: oversight migrate up|down|status [flags]"); fs.PrintDefaults() }
+	// Accept the direction before or after the flags.
+	direction := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		direction, args = args[0], args[1:]
+	}
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	if direction == "" && fs.NArg() > 0 {
+		direction = fs.Arg(0)
+	}
+	if direction != "up" && direction != "down" && direction != "status" {
+		fs.Usage()
+		return usageError{fmt.Sprintf("migrate wants up, down or status, not %q", direction)}
+	}
+	logger := newLogger(stderr)
+	db, err := database.Resolve(ctx, database.Options{URL: f.url, DataDir: f.dataDir, Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = db.Stop() }()
+	if direction == "status" {
+		version, dirty, latest, err := postgres.MigrationStatus(ctx, db.URL)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "database: %s\nversion: %d of %d\ndirty: %t\n", db.String(), version, latest, dirty)
+		return nil
+	}
+	if err := postgres.Migrate(ctx, db.URL, direction); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "migrated %s\n", direction)
+	return nil
+}
+
+func seedCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	var f dbFlags
+	f.register(fs, getenv)
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	logger := newLogger(stderr)
+	pool, _, closeDB, err := openDatabase(ctx, f, logger)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	d, err := seed.Registry()
+	if err != nil {
+		return err
+	}
+	res, err := seed.Load(ctx, pool, d)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "seeded: %d entries added, %d already present\n", res.Inserted, res.Existing)
+	return nil
+}
