@@ -26,14 +26,14 @@ func pageArgs(ctx context.Context, first *int, after *string) (catalog.Page, err
 	p := catalog.Page{First: defaultFirst}
 	if first != nil {
 		if *first < 0 || *first > maxFirst {
-			return p, fmt.Errorf("first must be between 0 and %d, got %d", maxFirst, *first)
+			return p, badInput(fmt.Errorf("first must be between 0 and %d, got %d", maxFirst, *first))
 		}
 		p.First = *first
 	}
 	if after != nil {
 		c, err := decodeCursor(*after)
 		if err != nil {
-			return p, err
+			return p, badInput(err)
 		}
 		p.After = c
 	}

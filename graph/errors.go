@@ -11,6 +11,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"oversight/internal/registry"
 )
 
 // inputError is a client's mistake in an argument: its message is written for
@@ -47,28 +49,35 @@ func requestID(ctx context.Context) string {
 	return id
 }
 
-// presentError is the one place errors leave the server. Mistakes in the
-// request are shown as they are, with BAD_USER_INPUT: errors resolvers mark
-// with badInput, and the *gqlerror.Error values gqlgen makes itself when an
-// argument does not parse (which carry the argument's path). Anything else is
-// logged with the request ID and shown as a generic message carrying that ID,
-// so no SQL, internal detail or identity ever reaches a client.
+// presentError is the one place errors leave the server. The client's
+// mistakes are shown as they are, with BAD_USER_INPUT: errors gqlgen raises
+// while parsing and validating (which wrap nothing), errors resolvers mark
+// with badInput, and the registry's INVALID errors (an argument that does not
+// parse as its scalar, named by its path). Anything else is logged with the
+// request ID and shown as a generic message carrying that ID, so no SQL,
+// internal detail or identity ever reaches a client.
 func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
+		var gqlErr *gqlerror.Error
 		var in inputError
-		if errors.As(err, &in) {
+		switch {
+		case errors.As(err, &in):
 			e := graphql.DefaultErrorPresenter(ctx, err)
 			e.Message = in.Error()
 			e.Extensions = map[string]any{"code": "BAD_USER_INPUT"}
 			return e
-		}
-		var gqlErr *gqlerror.Error
-		if errors.As(err, &gqlErr) {
+		case registry.ErrorCode(err) == registry.CodeInvalid:
 			e := graphql.DefaultErrorPresenter(ctx, err)
-			if len(e.Path) > 0 && gqlErr.Err != nil {
-				// Name the argument: "countryCode: \"ZZ\" is not an ISO 3166-1 ..."
-				e.Message = fmt.Sprint(e.Path[len(e.Path)-1]) + ": " + gqlErr.Err.Error()
+			msg := registry.Message(err)
+			if len(e.Path) > 0 {
+				// Name the argument: `countryCode: "ZZ" is not an ISO 3166-1 ...`.
+				msg = fmt.Sprint(e.Path[len(e.Path)-1]) + ": " + msg
 			}
+			e.Message = msg
+			e.Extensions = map[string]any{"code": "BAD_USER_INPUT"}
+			return e
+		case errors.As(err, &gqlErr) && gqlErr.Err == nil:
+			e := graphql.DefaultErrorPresenter(ctx, err)
 			if e.Extensions == nil {
 				e.Extensions = map[string]any{}
 			}

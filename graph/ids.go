@@ -73,10 +73,10 @@ func decodeEntryIDs(arg string, want registry.EntryType, ids []string) ([]uuid.U
 	for _, s := range ids {
 		typeName, id, err := decodeID(s)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", arg, err)
+			return nil, badInput(fmt.Errorf("%s: %w", arg, err))
 		}
 		if entryTypes[typeName] != want {
-			return nil, fmt.Errorf("%s: %q is the ID of a %s, not of a %s", arg, s, typeName, typeNames[want])
+			return nil, badInput(fmt.Errorf("%s: %q is the ID of a %s, not of a %s", arg, s, typeName, typeNames[want]))
 		}
 		out = append(out, id)
 	}

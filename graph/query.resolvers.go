@@ -17,7 +17,7 @@ import (
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
 	typeName, uid, err := decodeID(id)
 	if err != nil || typeName == citationType {
-		return nil, err
+		return nil, badInput(err)
 	}
 	return r.entryByID(ctx, entryTypes[typeName], uid)
 }
@@ -25,14 +25,14 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, error) {
 	if len(ids) > maxFirst {
-		return nil, fmt.Errorf("ids: at most %d IDs at a time, got %d", maxFirst, len(ids))
+		return nil, badInput(fmt.Errorf("ids: at most %d IDs at a time, got %d", maxFirst, len(ids)))
 	}
 	out := make([]model.Node, len(ids))
 	thunks := make([]func() (any, error), len(ids))
 	for i, s := range ids {
 		typeName, uid, err := decodeID(s)
 		if err != nil {
-			return nil, fmt.Errorf("ids[%d]: %w", i, err)
+			return nil, badInput(fmt.Errorf("ids[%d]: %w", i, err))
 		}
 		if typeName == citationType {
 			continue

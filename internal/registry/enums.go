@@ -93,10 +93,10 @@ func EnumValues(enum string) []string { return slices.Clone(enumValues[enum]) }
 func unmarshalEnum(enum string, v any) (string, error) {
 	s, ok := v.(string)
 	if !ok {
-		return "", fmt.Errorf("%s must be a string, got %T", enum, v)
+		return "", Invalid(fmt.Errorf("%s must be a string, got %T", enum, v))
 	}
 	if !ValidEnum(enum, s) {
-		return "", fmt.Errorf("%q is not a valid %s", s, enum)
+		return "", Invalid(fmt.Errorf("%q is not a valid %s", s, enum))
 	}
 	return s, nil
 }

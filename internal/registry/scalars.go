@@ -65,11 +65,11 @@ func (d PartialDate) End() time.Time {
 func (d *PartialDate) UnmarshalGQL(v any) error {
 	s, ok := v.(string)
 	if !ok {
-		return fmt.Errorf("PartialDate must be a string, got %T", v)
+		return Invalid(fmt.Errorf("PartialDate must be a string, got %T", v))
 	}
 	p, err := ParsePartialDate(s)
 	if err != nil {
-		return err
+		return Invalid(err)
 	}
 	*d = p
 	return nil
@@ -96,11 +96,11 @@ func ParseCountryCode(s string) (CountryCode, error) {
 func (c *CountryCode) UnmarshalGQL(v any) error {
 	s, ok := v.(string)
 	if !ok {
-		return fmt.Errorf("CountryCode must be a string, got %T", v)
+		return Invalid(fmt.Errorf("CountryCode must be a string, got %T", v))
 	}
 	p, err := ParseCountryCode(s)
 	if err != nil {
-		return err
+		return Invalid(err)
 	}
 	*c = p
 	return nil
@@ -140,11 +140,11 @@ func ParseURL(s string) (URL, error) {
 func (u *URL) UnmarshalGQL(v any) error {
 	s, ok := v.(string)
 	if !ok {
-		return fmt.Errorf("URL must be a string, got %T", v)
+		return Invalid(fmt.Errorf("URL must be a string, got %T", v))
 	}
 	p, err := ParseURL(s)
 	if err != nil {
-		return err
+		return Invalid(err)
 	}
 	*u = p
 	return nil
