@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"oversight/internal/pgtest"
+)
+
+// syncBuffer lets the test read what a running command has written so far.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestRunUsage(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"frobnicate"}, env(nil), &stdout, &stderr)
+	if err == nil || exitCode(err) != 2 {
+		t.Fatalf("run(frobnicate) = %v (exit %d), want a usage error with exit 2", err, exitCode(err))
+	}
+	if !strings.Contains(stderr.String(), "Commands:") {
+		t.Errorf("run(frobnicate) printed %q to stderr, want the usage", stderr.String())
+	}
+	if err := run(context.Background(), []string{"migrate", "sideways", "--database-url", "postgres://x@127.0.0.1:1/x"}, env(nil), &stdout, &stderr); err == nil || exitCode(err) != 2 {
+		t.Errorf("run(migrate sideways) = %v, want a usage error", err)
+	}
+}
+
+func TestMigrateAndSeedCommands(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	ctx := context.Background()
+	cmd := func(args ...string) string {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		if err := run(ctx, args, env(map[string]string{"DATABASE_URL": url}), &stdout, &stderr); err != nil {
+			t.Fatalf("oversight %s = %v\n%s", strings.Join(args, " "), err, stderr.String())
+		}
+		if strings.Contains(stderr.String(), "password") {
+			t.Errorf("oversight %s logged a password field: %s", strings.Join(args, " "), stderr.String())
+		}
+		return stdout.String()
+	}
+
+	if out := cmd("migrate", "status"); !regexp.MustCompile(`version: (\d+) of (\d+)`).MatchString(out) || strings.Contains(out, "dirty: true") {
+		t.Errorf("migrate status printed %q, want the version and a clean state", out)
+	}
+	cmd("migrate", "down")
+	if out := cmd("migrate", "status"); !strings.Contains(out, "version: 0 of") {
+		t.Errorf("after migrate down, status printed %q, want version 0", out)
+	}
+	cmd("migrate", "up")
+	first := cmd("seed")
+	if !regexp.MustCompile(`seeded: [1-9]\d* entries added, 0 already present`).MatchString(first) {
+		t.Errorf("first seed printed %q, want entries added", first)
+	}
+	second := cmd("seed")
+	if !regexp.MustCompile(`seeded: 0 entries added, [1-9]\d* already present`).MatchString(second) {
+		t.Errorf("second seed printed %q, want nothing added", second)
+	}
+}
+
+func TestServeSeedsServesAndShutsDown(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.URL(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--addr", "127.0.0.1:0"}, env(map[string]string{"DATABASE_URL": dbURL}), &stdout, &stderr)
+	}()
+
+	base := ""
+	addr := regexp.MustCompile(`http://(127\.0\.0\.1:\d+)/graphql`)
+	for deadline := time.Now().Add(30 * time.Second); base == "" && time.Now().Before(deadline); {
+		select {
+		case err := <-done:
+			t.Fatalf("serve exited early: %v\n%s", err, stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if m := addr.FindStringSubmatch(stdout.String()); m != nil {
+			base = "http://" + m[1]
+		}
+	}
+	if base == "" {
+		t.Fatalf("serve did not say where it listens; stdout %q stderr %q", stdout.String(), stderr.String())
+	}
+
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, path := range []string{"/healthz", "/readyz", "/graphiql"} {
+		if code, body := get(path); code != http.StatusOK {
+			t.Errorf("GET %s = %d %q, want 200", path, code, body)
+		}
+	}
+	// GET serves queries too; the seeded registry answers with real data.
+	code, body := get("/graphql?query=" + url.QueryEscape(`{vendor(slug:"hikvision"){name designations{list{code}}}}`))
+	if code != http.StatusOK || !strings.Contains(body, "US-ENTITY-LIST") {
+		t.Errorf("GET /graphql vendor(hikvision) = %d %s, want its Entity List designation", code, body)
+	}
+	if !strings.Contains(stderr.String(), "using database") {
+		t.Errorf("serve did not log which database it uses: %s", stderr.String())
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve after cancel = %v, want a clean shutdown", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not shut down within 20 s of cancellation")
+	}
+}
