@@ -8,12 +8,13 @@ package graph
 import (
 	"context"
 	"fmt"
-	"github.com/google/uuid"
 	"oversight/graph/generated"
 	"oversight/graph/model"
 	"oversight/internal/catalog"
 	"oversight/internal/registry"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // ID is the resolver for the id field.
