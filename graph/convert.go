@@ -56,114 +56,85 @@ func pageKey(name string, p catalog.Page, filter any) string {
 	return fmt.Sprintf("%s|%d|%t|%q|%s", name, p.First, p.WantTotal, after, f)
 }
 
-// pageInfo and cursors common to every connection.
-func connParts[T any](c *catalog.Conn[T], p catalog.Page) ([]string, *model.PageInfo) {
-	cursors := make([]string, len(c.Cursors))
-	for i, cur := range c.Cursors {
-		cursors[i] = encodeCursor(cur)
-	}
-	pi := &model.PageInfo{HasNextPage: c.HasNext, HasPreviousPage: p.After != nil}
-	if len(cursors) > 0 {
-		pi.StartCursor, pi.EndCursor = &cursors[0], &cursors[len(cursors)-1]
-	}
-	return cursors, pi
-}
-
-func emptyConn[T any](c *catalog.Conn[T]) *catalog.Conn[T] {
+// connection turns a catalog page into the parts every connection type has;
+// edge builds the type's own edge. A missing page (a parent with no entries)
+// is an empty one.
+func connection[T, E any](c *catalog.Conn[T], p catalog.Page, edge func(cursor string, node *T) E) (edges []E, nodes []*T, pi *model.PageInfo, total int) {
 	if c == nil {
-		return &catalog.Conn[T]{}
+		c = &catalog.Conn[T]{}
 	}
-	return c
+	nodes = c.Items
+	if nodes == nil {
+		nodes = []*T{}
+	}
+	edges = make([]E, len(nodes))
+	pi = &model.PageInfo{HasNextPage: c.HasNext, HasPreviousPage: p.After != nil}
+	for i, n := range nodes {
+		cur := encodeCursor(c.Cursors[i])
+		edges[i] = edge(cur, n)
+		if i == 0 {
+			pi.StartCursor = &cur
+		}
+		if i == len(nodes)-1 {
+			pi.EndCursor = &cur
+		}
+	}
+	return edges, nodes, pi, c.Total
 }
 
 func stateConn(c *catalog.Conn[registry.State], p catalog.Page) *model.StateConnection {
-	c = emptyConn(c)
-	cur, pi := connParts(c, p)
-	out := &model.StateConnection{Nodes: c.Items, PageInfo: pi, TotalCount: c.Total, Edges: make([]*model.StateEdge, len(c.Items))}
-	for i, n := range c.Items {
-		out.Edges[i] = &model.StateEdge{Cursor: cur[i], Node: n}
-	}
-	return out
+	e, n, pi, total := connection(c, p, func(cur string, n *registry.State) *model.StateEdge { return &model.StateEdge{Cursor: cur, Node: n} })
+	return &model.StateConnection{Edges: e, Nodes: n, PageInfo: pi, TotalCount: total}
 }
 
 func vendorConn(c *catalog.Conn[registry.Vendor], p catalog.Page) *model.VendorConnection {
-	c = emptyConn(c)
-	cur, pi := connParts(c, p)
-	out := &model.VendorConnection{Nodes: c.Items, PageInfo: pi, TotalCount: c.Total, Edges: make([]*model.VendorEdge, len(c.Items))}
-	for i, n := range c.Items {
-		out.Edges[i] = &model.VendorEdge{Cursor: cur[i], Node: n}
-	}
-	return out
+	e, n, pi, total := connection(c, p, func(cur string, n *registry.Vendor) *model.VendorEdge { return &model.VendorEdge{Cursor: cur, Node: n} })
+	return &model.VendorConnection{Edges: e, Nodes: n, PageInfo: pi, TotalCount: total}
 }
 
 func productConn(c *catalog.Conn[registry.Product], p catalog.Page) *model.ProductConnection {
-	c = emptyConn(c)
-	cur, pi := connParts(c, p)
-	out := &model.ProductConnection{Nodes: c.Items, PageInfo: pi, TotalCount: c.Total, Edges: make([]*model.ProductEdge, len(c.Items))}
-	for i, n := range c.Items {
-		out.Edges[i] = &model.ProductEdge{Cursor: cur[i], Node: n}
-	}
-	return out
+	e, n, pi, total := connection(c, p, func(cur string, n *registry.Product) *model.ProductEdge {
+		return &model.ProductEdge{Cursor: cur, Node: n}
+	})
+	return &model.ProductConnection{Edges: e, Nodes: n, PageInfo: pi, TotalCount: total}
 }
 
 func deploymentConn(c *catalog.Conn[registry.Deployment], p catalog.Page) *model.DeploymentConnection {
-	c = emptyConn(c)
-	cur, pi := connParts(c, p)
-	out := &model.DeploymentConnection{Nodes: c.Items, PageInfo: pi, TotalCount: c.Total, Edges: make([]*model.DeploymentEdge, len(c.Items))}
-	for i, n := range c.Items {
-		out.Edges[i] = &model.DeploymentEdge{Cursor: cur[i], Node: n}
-	}
-	return out
+	e, n, pi, total := connection(c, p, func(cur string, n *registry.Deployment) *model.DeploymentEdge {
+		return &model.DeploymentEdge{Cursor: cur, Node: n}
+	})
+	return &model.DeploymentConnection{Edges: e, Nodes: n, PageInfo: pi, TotalCount: total}
 }
 
 func abuseConn(c *catalog.Conn[registry.Abuse], p catalog.Page) *model.AbuseConnection {
-	c = emptyConn(c)
-	cur, pi := connParts(c, p)
-	out := &model.AbuseConnection{Nodes: c.Items, PageInfo: pi, TotalCount: c.Total, Edges: make([]*model.AbuseEdge, len(c.Items))}
-	for i, n := range c.Items {
-		out.Edges[i] = &model.AbuseEdge{Cursor: cur[i], Node: n}
-	}
-	return out
+	e, n, pi, total := connection(c, p, func(cur string, n *registry.Abuse) *model.AbuseEdge { return &model.AbuseEdge{Cursor: cur, Node: n} })
+	return &model.AbuseConnection{Edges: e, Nodes: n, PageInfo: pi, TotalCount: total}
 }
 
 func designationConn(c *catalog.Conn[registry.Designation], p catalog.Page) *model.DesignationConnection {
-	c = emptyConn(c)
-	cur, pi := connParts(c, p)
-	out := &model.DesignationConnection{Nodes: c.Items, PageInfo: pi, TotalCount: c.Total, Edges: make([]*model.DesignationEdge, len(c.Items))}
-	for i, n := range c.Items {
-		out.Edges[i] = &model.DesignationEdge{Cursor: cur[i], Node: n}
-	}
-	return out
+	e, n, pi, total := connection(c, p, func(cur string, n *registry.Designation) *model.DesignationEdge {
+		return &model.DesignationEdge{Cursor: cur, Node: n}
+	})
+	return &model.DesignationConnection{Edges: e, Nodes: n, PageInfo: pi, TotalCount: total}
 }
 
 func sourceConn(c *catalog.Conn[registry.Source], p catalog.Page) *model.SourceConnection {
-	c = emptyConn(c)
-	cur, pi := connParts(c, p)
-	out := &model.SourceConnection{Nodes: c.Items, PageInfo: pi, TotalCount: c.Total, Edges: make([]*model.SourceEdge, len(c.Items))}
-	for i, n := range c.Items {
-		out.Edges[i] = &model.SourceEdge{Cursor: cur[i], Node: n}
-	}
-	return out
+	e, n, pi, total := connection(c, p, func(cur string, n *registry.Source) *model.SourceEdge { return &model.SourceEdge{Cursor: cur, Node: n} })
+	return &model.SourceConnection{Edges: e, Nodes: n, PageInfo: pi, TotalCount: total}
 }
 
 func citationConn(c *catalog.Conn[registry.Citation], p catalog.Page) *model.CitationConnection {
-	c = emptyConn(c)
-	cur, pi := connParts(c, p)
-	out := &model.CitationConnection{Nodes: c.Items, PageInfo: pi, TotalCount: c.Total, Edges: make([]*model.CitationEdge, len(c.Items))}
-	for i, n := range c.Items {
-		out.Edges[i] = &model.CitationEdge{Cursor: cur[i], Node: n}
-	}
-	return out
+	e, n, pi, total := connection(c, p, func(cur string, n *registry.Citation) *model.CitationEdge {
+		return &model.CitationEdge{Cursor: cur, Node: n}
+	})
+	return &model.CitationConnection{Edges: e, Nodes: n, PageInfo: pi, TotalCount: total}
 }
 
 func versionConn(c *catalog.Conn[registry.EntryVersion], p catalog.Page) *model.EntryVersionConnection {
-	c = emptyConn(c)
-	cur, pi := connParts(c, p)
-	out := &model.EntryVersionConnection{Nodes: c.Items, PageInfo: pi, TotalCount: c.Total, Edges: make([]*model.EntryVersionEdge, len(c.Items))}
-	for i, n := range c.Items {
-		out.Edges[i] = &model.EntryVersionEdge{Cursor: cur[i], Node: n}
-	}
-	return out
+	e, n, pi, total := connection(c, p, func(cur string, n *registry.EntryVersion) *model.EntryVersionEdge {
+		return &model.EntryVersionEdge{Cursor: cur, Node: n}
+	})
+	return &model.EntryVersionConnection{Edges: e, Nodes: n, PageInfo: pi, TotalCount: total}
 }
 
 // Filters: the API's inputs become the catalog's, with IDs decoded.

@@ -409,6 +409,18 @@ CREATE TABLE entry_versions (
   CONSTRAINT entry_versions_changes_check CHECK (jsonb_typeof(changes) = 'array')
 );
 
+-- The orders lists are paged in (internal/catalog: listings), so that each
+-- page is an index range scan from its cursor rather than a sort.
+CREATE INDEX states_list_idx ON states (name, id);
+CREATE INDEX vendors_list_idx ON vendors (lower(name), id);
+CREATE INDEX products_list_idx ON products (lower(name), id);
+CREATE INDEX deployments_list_idx ON deployments ((coalesce(start_date, '')) DESC, id DESC);
+CREATE INDEX abuses_list_idx ON abuses ((coalesce(start_date, '')) DESC, id DESC);
+CREATE INDEX designations_list_idx ON designations (listed_on DESC, id DESC);
+CREATE INDEX sources_list_idx ON sources (lower(title), id);
+-- Source filter: publisher is a case-insensitive substring match.
+CREATE INDEX sources_publisher_trgm_idx ON sources USING gin (publisher gin_trgm_ops);
+
 -- Published changes in order, for the public change feed and corrections log.
 CREATE TABLE change_events (
   id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
