@@ -2919,9 +2919,13 @@ interface Node {
 
 """Where a page sits in its list, for forward pagination with ` + "`" + `first` + "`" + ` and ` + "`" + `after` + "`" + `."""
 type PageInfo {
+  "True when more entries follow this page."
   hasNextPage: Boolean!
+  "True when the page was asked for with ` + "`" + `after` + "`" + `, so it is not the start of the list."
   hasPreviousPage: Boolean!
+  "The cursor of the first entry of this page; null when the page is empty."
   startCursor: String
+  "The cursor of the last entry of this page: pass it as ` + "`" + `after` + "`" + ` for the next page. Null when the page is empty."
   endCursor: String
 }
 
@@ -2937,486 +2941,982 @@ enum Confidence {
   DISPUTED
 }
 
+"""Whether an entry stands or has been withdrawn."""
 enum EntryStatus {
+  "Published and current; the entry appears in lists."
   PUBLISHED
+  "Withdrawn, with a public ` + "`" + `retractionReason` + "`" + `. Lists leave it out unless their filter sets ` + "`" + `includeRetracted` + "`" + `; it stays reachable by ID and through references."
   RETRACTED
 }
 
 `, BuiltIn: false},
 	{Name: "../../schema/connections.graphqls", Input: `# ---------------------------------------------------------------- connections
+# Every connection is paged the same way: ` + "`" + `first` + "`" + ` (20 when left out, at most
+# 100) entries after the cursor ` + "`" + `after` + "`" + `. Cursors are opaque keyset positions,
+# stable while entries are added or retracted between pages.
 
-type StateConnection { edges: [StateEdge!]! nodes: [State!]! pageInfo: PageInfo! totalCount: Int! }
-type StateEdge { cursor: String! node: State! }
-type VendorConnection { edges: [VendorEdge!]! nodes: [Vendor!]! pageInfo: PageInfo! totalCount: Int! }
-type VendorEdge { cursor: String! node: Vendor! }
-type ProductConnection { edges: [ProductEdge!]! nodes: [Product!]! pageInfo: PageInfo! totalCount: Int! }
-type ProductEdge { cursor: String! node: Product! }
-type DeploymentConnection { edges: [DeploymentEdge!]! nodes: [Deployment!]! pageInfo: PageInfo! totalCount: Int! }
-type DeploymentEdge { cursor: String! node: Deployment! }
-type AbuseConnection { edges: [AbuseEdge!]! nodes: [Abuse!]! pageInfo: PageInfo! totalCount: Int! }
-type AbuseEdge { cursor: String! node: Abuse! }
-type DesignationConnection { edges: [DesignationEdge!]! nodes: [Designation!]! pageInfo: PageInfo! totalCount: Int! }
-type DesignationEdge { cursor: String! node: Designation! }
-type SourceConnection { edges: [SourceEdge!]! nodes: [Source!]! pageInfo: PageInfo! totalCount: Int! }
-type SourceEdge { cursor: String! node: Source! }
-type CitationConnection { edges: [CitationEdge!]! nodes: [Citation!]! pageInfo: PageInfo! totalCount: Int! }
-type CitationEdge { cursor: String! node: Citation! }
-type EntryVersionConnection { edges: [EntryVersionEdge!]! nodes: [EntryVersion!]! pageInfo: PageInfo! totalCount: Int! }
-type EntryVersionEdge { cursor: String! node: EntryVersion! }
+"""A page of states, with where it sits in the whole list."""
+type StateConnection {
+  "The states of this page, each with its cursor."
+  edges: [StateEdge!]!
+  "The states of this page, without cursors: a shortcut for ` + "`" + `edges { node }` + "`" + `."
+  nodes: [State!]!
+  "Whether more states follow, and the cursors to continue from."
+  pageInfo: PageInfo!
+  "How many states the whole list holds across all pages, after any filter."
+  totalCount: Int!
+}
 
+"""A state in a page, with its position in the list."""
+type StateEdge {
+  "The position of this state: pass it as ` + "`" + `after` + "`" + ` to continue the list after it."
+  cursor: String!
+  "The state."
+  node: State!
+}
+
+"""A page of vendors, with where it sits in the whole list."""
+type VendorConnection {
+  "The vendors of this page, each with its cursor."
+  edges: [VendorEdge!]!
+  "The vendors of this page, without cursors: a shortcut for ` + "`" + `edges { node }` + "`" + `."
+  nodes: [Vendor!]!
+  "Whether more vendors follow, and the cursors to continue from."
+  pageInfo: PageInfo!
+  "How many vendors the whole list holds across all pages, after any filter."
+  totalCount: Int!
+}
+
+"""A vendor in a page, with its position in the list."""
+type VendorEdge {
+  "The position of this vendor: pass it as ` + "`" + `after` + "`" + ` to continue the list after it."
+  cursor: String!
+  "The vendor."
+  node: Vendor!
+}
+
+"""A page of products, with where it sits in the whole list."""
+type ProductConnection {
+  "The products of this page, each with its cursor."
+  edges: [ProductEdge!]!
+  "The products of this page, without cursors: a shortcut for ` + "`" + `edges { node }` + "`" + `."
+  nodes: [Product!]!
+  "Whether more products follow, and the cursors to continue from."
+  pageInfo: PageInfo!
+  "How many products the whole list holds across all pages, after any filter."
+  totalCount: Int!
+}
+
+"""A product in a page, with its position in the list."""
+type ProductEdge {
+  "The position of this product: pass it as ` + "`" + `after` + "`" + ` to continue the list after it."
+  cursor: String!
+  "The product."
+  node: Product!
+}
+
+"""A page of deployments, with where it sits in the whole list."""
+type DeploymentConnection {
+  "The deployments of this page, each with its cursor."
+  edges: [DeploymentEdge!]!
+  "The deployments of this page, without cursors: a shortcut for ` + "`" + `edges { node }` + "`" + `."
+  nodes: [Deployment!]!
+  "Whether more deployments follow, and the cursors to continue from."
+  pageInfo: PageInfo!
+  "How many deployments the whole list holds across all pages, after any filter."
+  totalCount: Int!
+}
+
+"""A deployment in a page, with its position in the list."""
+type DeploymentEdge {
+  "The position of this deployment: pass it as ` + "`" + `after` + "`" + ` to continue the list after it."
+  cursor: String!
+  "The deployment."
+  node: Deployment!
+}
+
+"""A page of abuses, with where it sits in the whole list."""
+type AbuseConnection {
+  "The abuses of this page, each with its cursor."
+  edges: [AbuseEdge!]!
+  "The abuses of this page, without cursors: a shortcut for ` + "`" + `edges { node }` + "`" + `."
+  nodes: [Abuse!]!
+  "Whether more abuses follow, and the cursors to continue from."
+  pageInfo: PageInfo!
+  "How many abuses the whole list holds across all pages, after any filter."
+  totalCount: Int!
+}
+
+"""An abuse in a page, with its position in the list."""
+type AbuseEdge {
+  "The position of this abuse: pass it as ` + "`" + `after` + "`" + ` to continue the list after it."
+  cursor: String!
+  "The abuse."
+  node: Abuse!
+}
+
+"""A page of designations, with where it sits in the whole list."""
+type DesignationConnection {
+  "The designations of this page, each with its cursor."
+  edges: [DesignationEdge!]!
+  "The designations of this page, without cursors: a shortcut for ` + "`" + `edges { node }` + "`" + `."
+  nodes: [Designation!]!
+  "Whether more designations follow, and the cursors to continue from."
+  pageInfo: PageInfo!
+  "How many designations the whole list holds across all pages, after any filter."
+  totalCount: Int!
+}
+
+"""A designation in a page, with its position in the list."""
+type DesignationEdge {
+  "The position of this designation: pass it as ` + "`" + `after` + "`" + ` to continue the list after it."
+  cursor: String!
+  "The designation."
+  node: Designation!
+}
+
+"""A page of sources, with where it sits in the whole list."""
+type SourceConnection {
+  "The sources of this page, each with its cursor."
+  edges: [SourceEdge!]!
+  "The sources of this page, without cursors: a shortcut for ` + "`" + `edges { node }` + "`" + `."
+  nodes: [Source!]!
+  "Whether more sources follow, and the cursors to continue from."
+  pageInfo: PageInfo!
+  "How many sources the whole list holds across all pages, after any filter."
+  totalCount: Int!
+}
+
+"""A source in a page, with its position in the list."""
+type SourceEdge {
+  "The position of this source: pass it as ` + "`" + `after` + "`" + ` to continue the list after it."
+  cursor: String!
+  "The source."
+  node: Source!
+}
+
+"""A page of citations, with where it sits in the whole list."""
+type CitationConnection {
+  "The citations of this page, each with its cursor."
+  edges: [CitationEdge!]!
+  "The citations of this page, without cursors: a shortcut for ` + "`" + `edges { node }` + "`" + `."
+  nodes: [Citation!]!
+  "Whether more citations follow, and the cursors to continue from."
+  pageInfo: PageInfo!
+  "How many citations the whole list holds across all pages, after any filter."
+  totalCount: Int!
+}
+
+"""A citation in a page, with its position in the list."""
+type CitationEdge {
+  "The position of this citation: pass it as ` + "`" + `after` + "`" + ` to continue the list after it."
+  cursor: String!
+  "The citation."
+  node: Citation!
+}
+
+"""A page of versions, with where it sits in the whole list."""
+type EntryVersionConnection {
+  "The versions of this page, each with its cursor."
+  edges: [EntryVersionEdge!]!
+  "The versions of this page, without cursors: a shortcut for ` + "`" + `edges { node }` + "`" + `."
+  nodes: [EntryVersion!]!
+  "Whether more versions follow, and the cursors to continue from."
+  pageInfo: PageInfo!
+  "How many versions the whole list holds across all pages, after any filter."
+  totalCount: Int!
+}
+
+"""A version in a page, with its position in the list."""
+type EntryVersionEdge {
+  "The position of this version: pass it as ` + "`" + `after` + "`" + ` to continue the list after it."
+  cursor: String!
+  "The version."
+  node: EntryVersion!
+}
 
 # -------------------------------------------------------------------- filters
 # Every list filter leaves retracted entries out unless includeRetracted is true.
 
+"""Narrows a list of states. A list of values matches any of them and an empty list filters nothing; all the fields given must hold."""
 input StateFilter {
+  "States with any of these country codes."
   countryCodes: [CountryCode!]
+  "Only states with (true) or without (false) at least one published abuse."
   hasAbuses: Boolean
+  "Also list retracted states; false when left out."
   includeRetracted: Boolean
 }
 
+"""Narrows a list of vendors. A list of values matches any of them and an empty list filters nothing; all the fields given must hold."""
 input VendorFilter {
   "Country of headquarters."
   countryCodes: [CountryCode!]
   "Vendors with deployments in any of these states."
   suppliesCountryCodes: [CountryCode!]
+  "Vendors with a published deployment or product of any of these technologies, or of a narrower technology under them."
   technologySlugs: [String!]
-  "Only vendors with (true) or without (false) an active designation."
+  "Only vendors with (true) or without (false) an active designation. Active means in force today: listed on or before today and not removed before it."
   designated: Boolean
+  "Vendors designated on any of these lists, by list code such as US-ENTITY-LIST, whether or not the designation is still in force."
   designationListCodes: [String!]
+  "Also list retracted vendors; false when left out."
   includeRetracted: Boolean
 }
 
+"""Narrows a list of products. A list of values matches any of them and an empty list filters nothing; all the fields given must hold."""
 input ProductFilter {
+  "Products of any of these vendors, by vendor ID."
   vendorIds: [ID!]
+  "Products classed under any of these technologies, or under a narrower technology beneath them."
   technologySlugs: [String!]
   "Only products linked to at least one export-control list entry."
   controlled: Boolean
+  "Also list retracted products; false when left out."
   includeRetracted: Boolean
 }
 
+"""Narrows a list of deployments. A list of values matches any of them and an empty list filters nothing; all the fields given must hold."""
 input DeploymentFilter {
+  "Deployments in any of these states."
   countryCodes: [CountryCode!]
+  "Deployments supplied by any of these vendors, by vendor ID."
   vendorIds: [ID!]
+  "Deployments of any of these technologies, or of a narrower technology under them."
   technologySlugs: [String!]
+  "Deployments at any of these confidence levels."
   confidence: [Confidence!]
-  "Overlapping this period."
+  "Overlapping this period: only deployments not ended before this date, an open end counting as ongoing. Once ` + "`" + `from` + "`" + ` or ` + "`" + `to` + "`" + ` is given, deployments with no dates at all are left out."
   from: PartialDate
+  "The end of the period: only deployments started by this date, an open start counting as earlier. Partial dates, here and on entries, cover every day they name."
   to: PartialDate
+  "Also list retracted deployments; false when left out."
   includeRetracted: Boolean
 }
 
+"""Narrows a list of abuses. A list of values matches any of them and an empty list filters nothing; all the fields given must hold."""
 input AbuseFilter {
+  "Abuses in any of these states."
   countryCodes: [CountryCode!]
+  "Abuses against any of these religious communities, by community ID."
   communityIds: [ID!]
+  "Abuses with at least one of these categories."
   categories: [AbuseCategory!]
+  "Abuses linked to a published deployment of any of these technologies, or of a narrower technology under them."
   technologySlugs: [String!]
+  "Abuses linked to a published deployment supplied by any of these vendors, by vendor ID."
   vendorIds: [ID!]
+  "Abuses at any of these confidence levels."
   confidence: [Confidence!]
+  "Overlapping this period: only abuses not ended before this date, an open end counting as ongoing. Once ` + "`" + `from` + "`" + ` or ` + "`" + `to` + "`" + ` is given, abuses with no dates at all are left out."
   from: PartialDate
+  "The end of the period: only abuses started by this date, an open start counting as earlier. Partial dates, here and on entries, cover every day they name."
   to: PartialDate
+  "Also list retracted abuses; false when left out."
   includeRetracted: Boolean
 }
 
+"""Narrows a list of designations. A list of values matches any of them and an empty list filters nothing; all the fields given must hold."""
 input DesignationFilter {
+  "Designations on any of these lists, by list code such as US-ENTITY-LIST."
   listCodes: [String!]
-  "Only designations in force on this date."
+  "Only designations in force on this date: listed on or before it and not removed before it. A partial date such as \"2019\" matches designations in force on any day of it."
   activeOn: PartialDate
+  "Also list retracted designations; false when left out."
   includeRetracted: Boolean
 }
 
+"""Narrows a list of sources. A list of values matches any of them and an empty list filters nothing; all the fields given must hold."""
 input SourceFilter {
+  "Sources of any of these kinds."
   kinds: [SourceKind!]
+  "Sources whose publisher contains this text, ignoring case; an empty string filters nothing."
   publisher: String
+  "Also list retracted sources; false when left out."
   includeRetracted: Boolean
 }
-
 `, BuiltIn: false},
 	{Name: "../../schema/entries.graphqls", Input: `"""
 A curated record. It is versioned, carries its citations, and changes only
 through a reviewed submission.
 """
 interface Entry {
+  "The opaque global ID."
   id: ID!
+  "The number of the current version, counting from 1; ` + "`" + `history` + "`" + ` lists every version."
   version: Int!
+  "Whether the entry stands (PUBLISHED) or was withdrawn (RETRACTED)."
   status: EntryStatus!
   "The public reason, when the entry was retracted."
   retractionReason: String
+  "When the entry was first published."
   publishedAt: DateTime!
+  "When the entry last changed."
   updatedAt: DateTime!
+  "The passages of sources that support or contradict the entry, in the editors' order. Quotes from confidential sources are null for readers who may not see them."
   citations: [Citation!]!
+  "Every published version of the entry, oldest first, with its snapshot and field-level changes."
   history(first: Int, after: String): EntryVersionConnection!
   "The version published at that moment; null if the entry was not yet published."
   versionAt(at: DateTime!): EntryVersion
 }
 
+"""A country whose government deploys surveillance technology, hosts its vendors, keeps designation lists or is itself designated."""
 type State implements Node & Entry {
+  "The opaque global ID."
   id: ID!
+  "The number of the current version, counting from 1; ` + "`" + `history` + "`" + ` lists every version."
   version: Int!
+  "Whether the state stands (PUBLISHED) or was withdrawn (RETRACTED)."
   status: EntryStatus!
+  "The public reason, when the entry was retracted."
   retractionReason: String
+  "When the state was first published."
   publishedAt: DateTime!
+  "When the state last changed."
   updatedAt: DateTime!
+  "The passages of sources that support or contradict the state, in the editors' order. Quotes from confidential sources are null for readers who may not see them."
   citations: [Citation!]!
+  "Every published version of the state, oldest first, with its snapshot and field-level changes."
   history(first: Int, after: String): EntryVersionConnection!
   "The version published at that moment; null if the entry was not yet published."
   versionAt(at: DateTime!): EntryVersion
 
+  "The ISO 3166-1 alpha-2 code, such as \"CN\"."
   countryCode: CountryCode!
+  "The state's common English name, such as \"China\"."
   name: String!
+  "A short overview of what the registry records about this state; null where none has been written."
   summary: String
+  "The state's agencies, by name."
   agencies: [Agency!]!
+  "Deployments in this state, latest start first; undated ones last. Paged and filtered like ` + "`" + `Query.deployments` + "`" + `."
   deployments(first: Int, after: String, filter: DeploymentFilter): DeploymentConnection!
+  "Abuses attributed to this state, latest start first; undated ones last. Paged and filtered like ` + "`" + `Query.abuses` + "`" + `."
   abuses(first: Int, after: String, filter: AbuseFilter): AbuseConnection!
+  "Designations of the state itself, such as a Country of Particular Concern listing, latest listing first. Its agencies' designations are on each agency."
   designations: [Designation!]!
-  "Vendors with at least one published deployment in this state."
+  "Vendors with at least one published deployment in this state, by name."
   vendors: [Vendor!]!
 }
 
 """A government body of a state: a police force, a ministry, an intelligence service."""
 type Agency implements Node & Entry {
+  "The opaque global ID."
   id: ID!
+  "The number of the current version, counting from 1; ` + "`" + `history` + "`" + ` lists every version."
   version: Int!
+  "Whether the agency stands (PUBLISHED) or was withdrawn (RETRACTED)."
   status: EntryStatus!
+  "The public reason, when the entry was retracted."
   retractionReason: String
+  "When the agency was first published."
   publishedAt: DateTime!
+  "When the agency last changed."
   updatedAt: DateTime!
+  "The passages of sources that support or contradict the agency, in the editors' order. Quotes from confidential sources are null for readers who may not see them."
   citations: [Citation!]!
+  "Every published version of the agency, oldest first, with its snapshot and field-level changes."
   history(first: Int, after: String): EntryVersionConnection!
   "The version published at that moment; null if the entry was not yet published."
   versionAt(at: DateTime!): EntryVersion
 
+  "The agency's name."
   name: String!
+  "The state the agency belongs to."
   state: State!
+  "What sort of body it is, in a word or two, such as \"police\", \"ministry\" or \"security service\"."
   kind: String
+  "A description of the agency, where there is one."
   description: String
+  "Deployments by this agency, latest start first; undated ones last. Paged and filtered like ` + "`" + `Query.deployments` + "`" + `."
   deployments(first: Int, after: String, filter: DeploymentFilter): DeploymentConnection!
+  "Designations of this agency, latest listing first."
   designations: [Designation!]!
 }
 
+"""A company that makes or sells surveillance technology."""
 type Vendor implements Node & Entry {
+  "The opaque global ID."
   id: ID!
+  "The number of the current version, counting from 1; ` + "`" + `history` + "`" + ` lists every version."
   version: Int!
+  "Whether the vendor stands (PUBLISHED) or was withdrawn (RETRACTED)."
   status: EntryStatus!
+  "The public reason, when the entry was retracted."
   retractionReason: String
+  "When the vendor was first published."
   publishedAt: DateTime!
+  "When the vendor last changed."
   updatedAt: DateTime!
+  "The passages of sources that support or contradict the vendor, in the editors' order. Quotes from confidential sources are null for readers who may not see them."
   citations: [Citation!]!
+  "Every published version of the vendor, oldest first, with its snapshot and field-level changes."
   history(first: Int, after: String): EntryVersionConnection!
   "The version published at that moment; null if the entry was not yet published."
   versionAt(at: DateTime!): EntryVersion
 
+  "A stable, URL-friendly identifier, such as \"hikvision\"; ` + "`" + `Query.vendor` + "`" + ` looks the vendor up by it."
   slug: String!
+  "The name the vendor is best known by."
   name: String!
+  "Other names of the vendor and its legal entities."
   aliases: [String!]!
   "Country of headquarters."
   countryCode: CountryCode
+  "The vendor's own website."
   website: URL
+  "The vendor's Wikidata item ID (\"Q\" followed by digits), for linking to other datasets."
   wikidataId: String
+  "A description of the vendor, drawn from the cited sources."
   description: String
+  "The parent company, where the registry records one."
   parent: Vendor
+  "Vendors recorded as this vendor's subsidiaries, by name."
   subsidiaries: [Vendor!]!
+  "The vendor's products, by name."
   products: [Product!]!
+  "Deployments of technology this vendor supplied, latest start first; undated ones last. Paged and filtered like ` + "`" + `Query.deployments` + "`" + `."
   deployments(first: Int, after: String, filter: DeploymentFilter): DeploymentConnection!
+  "Designations of this vendor, latest listing first."
   designations: [Designation!]!
+  "The vendor's replies to the registry (its right of reply), in the order they were published."
   responses: [VendorResponse!]!
-  "States where this vendor's technology is deployed."
+  "States where this vendor's technology is deployed, by name: those with at least one published deployment supplied by the vendor."
   states: [State!]!
 }
 
 """A kind of surveillance technology, in a tree: facial recognition, spyware, IMSI catchers..."""
 type Technology implements Node & Entry {
+  "The opaque global ID."
   id: ID!
+  "The number of the current version, counting from 1; ` + "`" + `history` + "`" + ` lists every version."
   version: Int!
+  "Whether the technology stands (PUBLISHED) or was withdrawn (RETRACTED)."
   status: EntryStatus!
+  "The public reason, when the entry was retracted."
   retractionReason: String
+  "When the technology was first published."
   publishedAt: DateTime!
+  "When the technology last changed."
   updatedAt: DateTime!
+  "The passages of sources that support or contradict the technology, in the editors' order. Quotes from confidential sources are null for readers who may not see them."
   citations: [Citation!]!
+  "Every published version of the technology, oldest first, with its snapshot and field-level changes."
   history(first: Int, after: String): EntryVersionConnection!
   "The version published at that moment; null if the entry was not yet published."
   versionAt(at: DateTime!): EntryVersion
 
+  "A stable, URL-friendly identifier, such as \"facial-recognition\"; filters take it in ` + "`" + `technologySlugs` + "`" + `."
   slug: String!
+  "The technology's name."
   name: String!
+  "What the technology is and does, where described."
   description: String
+  "The broader technology this one is a kind of; null at the top of the tree."
   parent: Technology
+  "The narrower technologies directly under this one, by name."
   children: [Technology!]!
+  "Products classed under this technology itself (not under its narrower technologies), by name."
   products: [Product!]!
-  "Addition: export-control entries whose texts cover this technology."
+  "Addition: export-control entries whose texts cover this technology, by regime and code."
   controlListEntries: [ControlListEntry!]!
 }
 
+"""A vendor's product, classed by technology."""
 type Product implements Node & Entry {
+  "The opaque global ID."
   id: ID!
+  "The number of the current version, counting from 1; ` + "`" + `history` + "`" + ` lists every version."
   version: Int!
+  "Whether the product stands (PUBLISHED) or was withdrawn (RETRACTED)."
   status: EntryStatus!
+  "The public reason, when the entry was retracted."
   retractionReason: String
+  "When the product was first published."
   publishedAt: DateTime!
+  "When the product last changed."
   updatedAt: DateTime!
+  "The passages of sources that support or contradict the product, in the editors' order. Quotes from confidential sources are null for readers who may not see them."
   citations: [Citation!]!
+  "Every published version of the product, oldest first, with its snapshot and field-level changes."
   history(first: Int, after: String): EntryVersionConnection!
   "The version published at that moment; null if the entry was not yet published."
   versionAt(at: DateTime!): EntryVersion
 
+  "The product's name, as the vendor or the sources give it."
   name: String!
+  "The vendor that makes or sells it."
   vendor: Vendor!
+  "The technologies the product is classed under, by name."
   technologies: [Technology!]!
+  "A description of the product, where there is one."
   description: String
+  "Export-control list entries the product falls under, by regime and code."
   controlListEntries: [ControlListEntry!]!
+  "Deployments of this product, latest start first; undated ones last. Paged and filtered like ` + "`" + `Query.deployments` + "`" + `."
   deployments(first: Int, after: String, filter: DeploymentFilter): DeploymentConnection!
 }
 
 """A state (or one of its agencies) using a technology, supplied by a vendor."""
 type Deployment implements Node & Entry {
+  "The opaque global ID."
   id: ID!
+  "The number of the current version, counting from 1; ` + "`" + `history` + "`" + ` lists every version."
   version: Int!
+  "Whether the deployment stands (PUBLISHED) or was withdrawn (RETRACTED)."
   status: EntryStatus!
+  "The public reason, when the entry was retracted."
   retractionReason: String
+  "When the deployment was first published."
   publishedAt: DateTime!
+  "When the deployment last changed."
   updatedAt: DateTime!
+  "The passages of sources that support or contradict the deployment, in the editors' order. Quotes from confidential sources are null for readers who may not see them."
   citations: [Citation!]!
+  "Every published version of the deployment, oldest first, with its snapshot and field-level changes."
   history(first: Int, after: String): EntryVersionConnection!
   "The version published at that moment; null if the entry was not yet published."
   versionAt(at: DateTime!): EntryVersion
 
+  "The state that uses the technology."
   state: State!
+  "The agency that uses it, where known."
   agency: Agency
+  "The vendor that supplied it, where known."
   vendor: Vendor
+  "The product deployed, where known."
   product: Product
+  "The kind of technology deployed."
   technology: Technology!
+  "When the deployment began, as precisely as the sources say; null when not known."
   startDate: PartialDate
+  "When the deployment ended; null when it is ongoing or the end is not known."
   endDate: PartialDate
+  "Where the technology is deployed, in words, such as a city or region."
   location: String
+  "What was deployed and how, as the sources describe it."
   description: String
+  "How well the deployment is established."
   confidence: Confidence!
+  "Documented abuses this deployment is implicated in, by title."
   abuses: [Abuse!]!
 }
 
+"""The kind of harm a documented abuse involved; an abuse has one or more."""
 enum AbuseCategory {
+  "Indiscriminate monitoring of a population or a region, such as camera networks or phone checks applied to everyone."
   MASS_SURVEILLANCE
+  "Monitoring of places of worship, religious gatherings or religious leaders."
   SURVEILLANCE_OF_WORSHIP
+  "Compulsory or covert collection of biometric data: faces, fingerprints, irises, voices or DNA."
   BIOMETRIC_COLLECTION
+  "Singling people out because of their religion or ethnicity, including by automated recognition."
   RELIGIOUS_OR_ETHNIC_PROFILING
+  "Detention without due process, including internment."
   ARBITRARY_DETENTION
+  "Detention or abduction followed by a refusal to disclose the person's fate or whereabouts."
   FORCED_DISAPPEARANCE
+  "Torture or other cruel, inhuman or degrading treatment."
   TORTURE_OR_ILL_TREATMENT
+  "Bans or limits on worship, religious teaching, texts, dress or observance."
   RESTRICTION_OF_RELIGIOUS_PRACTICE
+  "Blocking, removal or suppression of religious content or communication."
   CENSORSHIP
+  "Threats, summonses, questioning or other pressure on believers or their families."
   HARASSMENT_OR_INTIMIDATION
+  "Reaching across borders to watch, threaten or coerce members of a community living abroad."
   TRANSNATIONAL_REPRESSION
+  "Infecting chosen people's phones or computers with spyware."
   TARGETED_SPYWARE
+  "An abuse that none of the other categories fits."
   OTHER
 }
 
 """A documented abuse of freedom of religion or belief."""
 type Abuse implements Node & Entry {
+  "The opaque global ID."
   id: ID!
+  "The number of the current version, counting from 1; ` + "`" + `history` + "`" + ` lists every version."
   version: Int!
+  "Whether the abuse stands (PUBLISHED) or was withdrawn (RETRACTED)."
   status: EntryStatus!
+  "The public reason, when the entry was retracted."
   retractionReason: String
+  "When the abuse was first published."
   publishedAt: DateTime!
+  "When the abuse last changed."
   updatedAt: DateTime!
+  "The passages of sources that support or contradict the abuse, in the editors' order. Quotes from confidential sources are null for readers who may not see them."
   citations: [Citation!]!
+  "Every published version of the abuse, oldest first, with its snapshot and field-level changes."
   history(first: Int, after: String): EntryVersionConnection!
   "The version published at that moment; null if the entry was not yet published."
   versionAt(at: DateTime!): EntryVersion
 
+  "A short title for the abuse."
   title: String!
+  "What happened, as the sources document it."
   summary: String!
+  "The state the abuse is attributed to."
   state: State!
+  "The state's agencies involved, by name."
   agencies: [Agency!]!
+  "The religious communities targeted, by name; empty where the abuse is not recorded against a particular community."
   communities: [ReligiousCommunity!]!
+  "The kinds of harm involved; at least one."
   categories: [AbuseCategory!]!
+  "When the abuse began, as precisely as the sources say; null when not known."
   startDate: PartialDate
+  "When the abuse ended; null when it is ongoing or the end is not known."
   endDate: PartialDate
+  "Where it happened, in words, such as a county or region."
   location: String
+  "How well the abuse is established."
   confidence: Confidence!
   "Deployments of surveillance technology implicated in this abuse."
   deployments: [Deployment!]!
+  "The technologies of the published deployments linked to this abuse, by name."
   technologies: [Technology!]!
+  "The vendors of the published deployments linked to this abuse, by name."
   vendors: [Vendor!]!
 }
 
+"""A religious or belief community that abuses are documented against."""
 type ReligiousCommunity implements Node & Entry {
+  "The opaque global ID."
   id: ID!
+  "The number of the current version, counting from 1; ` + "`" + `history` + "`" + ` lists every version."
   version: Int!
+  "Whether the community stands (PUBLISHED) or was withdrawn (RETRACTED)."
   status: EntryStatus!
+  "The public reason, when the entry was retracted."
   retractionReason: String
+  "When the community was first published."
   publishedAt: DateTime!
+  "When the community last changed."
   updatedAt: DateTime!
+  "The passages of sources that support or contradict the community, in the editors' order. Quotes from confidential sources are null for readers who may not see them."
   citations: [Citation!]!
+  "Every published version of the community, oldest first, with its snapshot and field-level changes."
   history(first: Int, after: String): EntryVersionConnection!
   "The version published at that moment; null if the entry was not yet published."
   versionAt(at: DateTime!): EntryVersion
 
+  "The community's name."
   name: String!
+  "The religion or belief, such as \"Islam\" or \"Falun Gong\"."
   religion: String
+  "A description of the community, where there is one."
   description: String
+  "Abuses against this community, latest start first; undated ones last. Paged and filtered like ` + "`" + `Query.abuses` + "`" + `."
   abuses(first: Int, after: String, filter: AbuseFilter): AbuseConnection!
 }
 
 """A sanctions, export-control or watch list kept by an authority."""
 type DesignationList implements Node & Entry {
+  "The opaque global ID."
   id: ID!
+  "The number of the current version, counting from 1; ` + "`" + `history` + "`" + ` lists every version."
   version: Int!
+  "Whether the list stands (PUBLISHED) or was withdrawn (RETRACTED)."
   status: EntryStatus!
+  "The public reason, when the entry was retracted."
   retractionReason: String
+  "When the list was first published."
   publishedAt: DateTime!
+  "When the list last changed."
   updatedAt: DateTime!
+  "The passages of sources that support or contradict the list, in the editors' order. Quotes from confidential sources are null for readers who may not see them."
   citations: [Citation!]!
+  "Every published version of the list, oldest first, with its snapshot and field-level changes."
   history(first: Int, after: String): EntryVersionConnection!
   "The version published at that moment; null if the entry was not yet published."
   versionAt(at: DateTime!): EntryVersion
 
   "A stable short code, such as US-ENTITY-LIST."
   code: String!
+  "The list's name."
   name: String!
+  "The body that keeps the list, such as a ministry, department or council."
   authority: String!
+  "Where the list has effect, such as \"US\" or \"EU\"."
   jurisdiction: String!
+  "The list's official page."
   url: URL
+  "Designations on this list, latest listing first. Paged and filtered like ` + "`" + `Query.designations` + "`" + `."
   designations(first: Int, after: String, filter: DesignationFilter): DesignationConnection!
 }
 
+"""Who a designation names: a vendor, a state or an agency."""
 union DesignationSubject = Vendor | State | Agency
 
 """A listing of a vendor, state or agency on a designation list."""
 type Designation implements Node & Entry {
+  "The opaque global ID."
   id: ID!
+  "The number of the current version, counting from 1; ` + "`" + `history` + "`" + ` lists every version."
   version: Int!
+  "Whether the designation stands (PUBLISHED) or was withdrawn (RETRACTED)."
   status: EntryStatus!
+  "The public reason, when the entry was retracted."
   retractionReason: String
+  "When the designation was first published."
   publishedAt: DateTime!
+  "When the designation last changed."
   updatedAt: DateTime!
+  "The passages of sources that support or contradict the designation, in the editors' order. Quotes from confidential sources are null for readers who may not see them."
   citations: [Citation!]!
+  "Every published version of the designation, oldest first, with its snapshot and field-level changes."
   history(first: Int, after: String): EntryVersionConnection!
   "The version published at that moment; null if the entry was not yet published."
   versionAt(at: DateTime!): EntryVersion
 
+  "The list the subject is on."
   list: DesignationList!
+  "The vendor, state or agency designated."
   subject: DesignationSubject!
+  "When the subject was put on the list, as precisely as known."
   listedOn: PartialDate!
+  "When the subject was taken off the list; null while it remains listed."
   removedOn: PartialDate
   "The legal instrument, such as a Federal Register citation."
   legalReference: String
+  "The grounds given for the listing."
   reason: String
 }
 
+"""The export-control regime a control-list entry belongs to."""
 enum ControlRegime {
+  "The Wassenaar Arrangement's list of dual-use goods and technologies, and its plenary decisions."
   WASSENAAR
+  "The European Union's dual-use export controls, Regulation (EU) 2021/821 and its Annex I."
   EU_DUAL_USE
+  "United States export controls: the Commerce Control List of the Export Administration Regulations and the rules that amend it."
   US_CCL
+  "Any other regime, such as a single country's own controls."
   OTHER
 }
 
 """An entry of an export-control list, such as Wassenaar 4A005 or 5A001.j."""
 type ControlListEntry implements Node & Entry {
+  "The opaque global ID."
   id: ID!
+  "The number of the current version, counting from 1; ` + "`" + `history` + "`" + ` lists every version."
   version: Int!
+  "Whether the control-list entry stands (PUBLISHED) or was withdrawn (RETRACTED)."
   status: EntryStatus!
+  "The public reason, when the entry was retracted."
   retractionReason: String
+  "When the control-list entry was first published."
   publishedAt: DateTime!
+  "When the control-list entry last changed."
   updatedAt: DateTime!
+  "The passages of sources that support or contradict the control-list entry, in the editors' order. Quotes from confidential sources are null for readers who may not see them."
   citations: [Citation!]!
+  "Every published version of the control-list entry, oldest first, with its snapshot and field-level changes."
   history(first: Int, after: String): EntryVersionConnection!
   "The version published at that moment; null if the entry was not yet published."
   versionAt(at: DateTime!): EntryVersion
 
+  "The regime whose list the entry is on."
   regime: ControlRegime!
+  "The entry's code within its regime, such as \"4A005\" or \"5A001.j\"."
   code: String!
+  "The entry's title: a short statement of what it controls."
   title: String!
+  "What the entry controls, in more detail."
   description: String
+  "Products recorded as falling under this entry, by name."
   products: [Product!]!
-  "Addition: the technologies the entry's control text covers."
+  "Addition: the technologies the entry's control text covers, by name."
   technologies: [Technology!]!
 }
-
 `, BuiltIn: false},
 	{Name: "../../schema/query.graphqls", Input: `"""The registry's read side. Anonymous readers see published and retracted entries only."""
 type Query {
   "Any record by its global ID; null when there is none."
-  node(id: ID!): Node
+  node(
+    "A global ID as returned in an ` + "`" + `id` + "`" + ` field. Retracted entries are found too."
+    id: ID!
+  ): Node
   "Records by global IDs, in the order asked; null where there is none."
-  nodes(ids: [ID!]!): [Node]!
+  nodes(
+    "Up to 100 global IDs. Retracted entries are found too."
+    ids: [ID!]!
+  ): [Node]!
 
   "States, by name. ` + "`" + `first` + "`" + ` defaults to 20 and may be at most 100."
-  states(first: Int, after: String, filter: StateFilter): StateConnection!
+  states(
+    "How many states to return: 20 when left out, at most 100."
+    first: Int
+    "Continue after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + `); from the start when left out."
+    after: String
+    "Narrows the list. Retracted states are left out unless ` + "`" + `includeRetracted` + "`" + ` is true."
+    filter: StateFilter
+  ): StateConnection!
   "A state by its ISO 3166-1 alpha-2 code."
-  state(countryCode: CountryCode!): State
+  state(
+    "An upper-case code such as \"CN\". A retracted state is returned too, with its status."
+    countryCode: CountryCode!
+  ): State
   "Vendors, by name."
-  vendors(first: Int, after: String, filter: VendorFilter): VendorConnection!
+  vendors(
+    "How many vendors to return: 20 when left out, at most 100."
+    first: Int
+    "Continue after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + `); from the start when left out."
+    after: String
+    "Narrows the list. Retracted vendors are left out unless ` + "`" + `includeRetracted` + "`" + ` is true."
+    filter: VendorFilter
+  ): VendorConnection!
   "A vendor by its slug, such as \"hikvision\"."
-  vendor(slug: String!): Vendor
-  "Every technology, broad and narrow, by name."
+  vendor(
+    "The vendor's ` + "`" + `slug` + "`" + `. A retracted vendor is returned too, with its status."
+    slug: String!
+  ): Vendor
+  "Every technology, broad and narrow, by name. Retracted ones are left out."
   technologies: [Technology!]!
   "A technology by its slug, such as \"facial-recognition\"."
-  technology(slug: String!): Technology
+  technology(
+    "The technology's ` + "`" + `slug` + "`" + `. A retracted technology is returned too, with its status."
+    slug: String!
+  ): Technology
   "Products, by name."
-  products(first: Int, after: String, filter: ProductFilter): ProductConnection!
+  products(
+    "How many products to return: 20 when left out, at most 100."
+    first: Int
+    "Continue after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + `); from the start when left out."
+    after: String
+    "Narrows the list. Retracted products are left out unless ` + "`" + `includeRetracted` + "`" + ` is true."
+    filter: ProductFilter
+  ): ProductConnection!
   "Deployments, latest start first; undated ones last."
-  deployments(first: Int, after: String, filter: DeploymentFilter): DeploymentConnection!
+  deployments(
+    "How many deployments to return: 20 when left out, at most 100."
+    first: Int
+    "Continue after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + `); from the start when left out."
+    after: String
+    "Narrows the list. Retracted deployments are left out unless ` + "`" + `includeRetracted` + "`" + ` is true."
+    filter: DeploymentFilter
+  ): DeploymentConnection!
   "Abuses, latest start first; undated ones last."
-  abuses(first: Int, after: String, filter: AbuseFilter): AbuseConnection!
-  "Every religious community, by name."
+  abuses(
+    "How many abuses to return: 20 when left out, at most 100."
+    first: Int
+    "Continue after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + `); from the start when left out."
+    after: String
+    "Narrows the list. Retracted abuses are left out unless ` + "`" + `includeRetracted` + "`" + ` is true."
+    filter: AbuseFilter
+  ): AbuseConnection!
+  "Every religious community, by name. Retracted ones are left out."
   communities: [ReligiousCommunity!]!
-  "Every designation list, by code."
+  "Every designation list, by code. Retracted ones are left out."
   designationLists: [DesignationList!]!
   "Designations, latest listing first."
-  designations(first: Int, after: String, filter: DesignationFilter): DesignationConnection!
-  "Export-control list entries, by regime and code; of one regime when given."
-  controlListEntries(regime: ControlRegime): [ControlListEntry!]!
+  designations(
+    "How many designations to return: 20 when left out, at most 100."
+    first: Int
+    "Continue after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + `); from the start when left out."
+    after: String
+    "Narrows the list. Retracted designations are left out unless ` + "`" + `includeRetracted` + "`" + ` is true."
+    filter: DesignationFilter
+  ): DesignationConnection!
+  "Export-control list entries, by regime and code; of one regime when given. Retracted ones are left out."
+  controlListEntries(
+    "Only entries of this regime; every regime when left out."
+    regime: ControlRegime
+  ): [ControlListEntry!]!
   "Sources, by title."
-  sources(first: Int, after: String, filter: SourceFilter): SourceConnection!
+  sources(
+    "How many sources to return: 20 when left out, at most 100."
+    first: Int
+    "Continue after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + `); from the start when left out."
+    after: String
+    "Narrows the list. Retracted sources are left out unless ` + "`" + `includeRetracted` + "`" + ` is true."
+    filter: SourceFilter
+  ): SourceConnection!
 }
 `, BuiltIn: false},
-	{Name: "../../schema/sources.graphqls", Input: `enum SourceKind {
+	{Name: "../../schema/sources.graphqls", Input: `"""What sort of document a source is."""
+enum SourceKind {
+  "A report, statement, notice or other document of a government or official body."
   GOVERNMENT_DOCUMENT
+  "A law, regulation, rule, order or statutory instrument."
   LEGAL_INSTRUMENT
+  "A judgment, filing or other record of a court."
   COURT_RECORD
+  "A report by a non-governmental or human-rights organisation."
   NGO_REPORT
+  "Academic or think-tank research."
   ACADEMIC
+  "News reporting, including the trade press."
   NEWS
+  "A company's own document, such as marketing material, a filing or a statement."
   CORPORATE_DOCUMENT
+  "Technical or forensic research, such as an analysis of malware or of network traffic."
   TECHNICAL_ANALYSIS
+  "A document published without the consent of the body that wrote it."
   LEAKED_DOCUMENT
+  "A first-hand account by a witness or a victim."
   TESTIMONY
+  "Anything else, such as a blog post or an aggregator's page."
   OTHER
 }
 
 """A document that evidence is drawn from."""
 type Source implements Node & Entry {
+  "The opaque global ID."
   id: ID!
+  "The number of the current version, counting from 1; ` + "`" + `history` + "`" + ` lists every version."
   version: Int!
+  "Whether the source stands (PUBLISHED) or was withdrawn (RETRACTED)."
   status: EntryStatus!
+  "The public reason, when the entry was retracted."
   retractionReason: String
+  "When the source was first published."
   publishedAt: DateTime!
+  "When the source last changed."
   updatedAt: DateTime!
+  "Passages of other sources that support or contradict the source's details, in the editors' order. Quotes from confidential sources are null for readers who may not see them."
   citations: [Citation!]!
+  "Every published version of the source, oldest first, with its snapshot and field-level changes."
   history(first: Int, after: String): EntryVersionConnection!
   "The version published at that moment; null if the entry was not yet published."
   versionAt(at: DateTime!): EntryVersion
 
+  "The document's title, or a short description where it has none."
   title: String!
+  "What sort of document it is."
   kind: SourceKind!
+  "Who published the document, such as a government body, a newspaper or an NGO."
   publisher: String
   "Empty for readers who may not see a confidential source's details."
   authors: [String!]!
   "Null for readers who may not see a confidential source's details."
   url: URL
-  "A preserved copy, such as a web archive capture."
+  "A preserved copy, such as a web archive capture. Null for readers who may not see a confidential source's details."
   archiveUrl: URL
+  "When the document was published, as precisely as it says."
   publishedOn: PartialDate
+  "When the document was accessed for the registry."
   accessedOn: PartialDate
+  "The document's language, as a BCP 47 tag such as \"en\"."
   language: String
   "SHA-256 of the preserved content, lower-case hex."
   contentSha256: String
+  "True when the source is confidential: its authors, URL, archive URL and the quotes that cite it are shown only to editors and admins."
   confidential: Boolean!
+  "Citations of this source by published entries, grouped by entry. Quotes are null for readers who may not see a confidential source's details."
   citedBy(first: Int, after: String): CitationConnection!
 }
 
 """A link from an entry to the source that supports it."""
 type Citation {
+  "An opaque ID for this citation. Citations are not nodes: ` + "`" + `node` + "`" + ` does not look them up."
   id: ID!
+  "The entry the citation bears on."
   entry: Entry!
+  "The source cited."
   source: Source!
   "Page, section, paragraph or timestamp within the source."
   locator: String
@@ -3424,63 +3924,90 @@ type Citation {
   quote: String
   "The field of the entry this citation bears on; null for the entry as a whole."
   field: String
+  "Whether the passage supports or contradicts the entry."
   stance: CitationStance!
 }
 
+"""Whether a cited passage supports or contradicts its entry."""
 enum CitationStance {
+  "The passage supports the entry, or the field cited."
   SUPPORTS
+  "The passage contradicts the entry, or the field cited; contrary evidence is kept beside the rest."
   CONTRADICTS
 }
 
 """A vendor's reply to what the registry says about it."""
 type VendorResponse implements Node & Entry {
+  "The opaque global ID."
   id: ID!
+  "The number of the current version, counting from 1; ` + "`" + `history` + "`" + ` lists every version."
   version: Int!
+  "Whether the response stands (PUBLISHED) or was withdrawn (RETRACTED)."
   status: EntryStatus!
+  "The public reason, when the entry was retracted."
   retractionReason: String
+  "When the response was first published."
   publishedAt: DateTime!
+  "When the response last changed."
   updatedAt: DateTime!
+  "The passages of sources that support or contradict the response, in the editors' order. Quotes from confidential sources are null for readers who may not see them."
   citations: [Citation!]!
+  "Every published version of the response, oldest first, with its snapshot and field-level changes."
   history(first: Int, after: String): EntryVersionConnection!
   "The version published at that moment; null if the entry was not yet published."
   versionAt(at: DateTime!): EntryVersion
 
+  "The vendor asked to respond."
   vendor: Vendor!
   "The entry the response concerns, if any."
   about: Entry
   "When the registry asked the vendor to respond."
   requestedOn: PartialDate
+  "Where the vendor's reply stands."
   replyStatus: ReplyStatus!
+  "When the vendor replied; null if it has not."
   respondedOn: PartialDate
   "The vendor's position, in its own words where possible."
   summary: String
+  "The document holding the vendor's reply, where there is one."
   source: Source
 }
 
+"""Where a vendor's right of reply stands."""
 enum ReplyStatus {
+  "The registry has asked and is waiting for a reply."
   PENDING
+  "The vendor replied."
   RESPONDED
+  "The vendor declined to comment."
   DECLINED
+  "The vendor did not reply."
   NO_RESPONSE
 }
 
 """One published version of an entry."""
 type EntryVersion {
+  "The version number, counting from 1."
   version: Int!
+  "When this version was published."
   createdAt: DateTime!
   "What changed, in the words of the submission that made it."
   summary: String
+  "The fields this version changed, in name order; for version 1, every field that has a value."
   changes: [FieldChange!]!
-  "The entry's public fields as published in this version."
+  "The entry's public fields as published in this version. References to other entries are ` + "`" + `...Id` + "`" + ` fields holding internal UUIDs, not global IDs; ` + "`" + `citations` + "`" + ` holds the version's citations."
   snapshot: JSON!
 }
 
+"""One field's value before and after a version; confidential details are hidden as elsewhere."""
 type FieldChange {
+  "The field's name, as in the snapshot, such as \"name\" or \"citations\"."
   field: String!
+  "The value before this version; null when the field had none or the entry is new."
   before: JSON
+  "The value in this version; null when the field was cleared."
   after: JSON
 }
-
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)

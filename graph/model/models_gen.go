@@ -8,6 +8,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 )
 
+// Who a designation names: a vendor, a state or an agency.
 type DesignationSubject interface {
 }
 
@@ -20,121 +21,197 @@ type Entry interface {
 type Node interface {
 }
 
+// A page of abuses, with where it sits in the whole list.
 type AbuseConnection struct {
-	Edges      []*AbuseEdge      `json:"edges"`
-	Nodes      []*registry.Abuse `json:"nodes"`
-	PageInfo   *PageInfo         `json:"pageInfo"`
-	TotalCount int               `json:"totalCount"`
+	// The abuses of this page, each with its cursor.
+	Edges []*AbuseEdge `json:"edges"`
+	// The abuses of this page, without cursors: a shortcut for `edges { node }`.
+	Nodes []*registry.Abuse `json:"nodes"`
+	// Whether more abuses follow, and the cursors to continue from.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many abuses the whole list holds across all pages, after any filter.
+	TotalCount int `json:"totalCount"`
 }
 
+// An abuse in a page, with its position in the list.
 type AbuseEdge struct {
-	Cursor string          `json:"cursor"`
-	Node   *registry.Abuse `json:"node"`
+	// The position of this abuse: pass it as `after` to continue the list after it.
+	Cursor string `json:"cursor"`
+	// The abuse.
+	Node *registry.Abuse `json:"node"`
 }
 
+// Narrows a list of abuses. A list of values matches any of them and an empty list filters nothing; all the fields given must hold.
 type AbuseFilter struct {
-	CountryCodes     graphql.Omittable[[]registry.CountryCode]   `json:"countryCodes,omitempty"`
-	CommunityIds     graphql.Omittable[[]string]                 `json:"communityIds,omitempty"`
-	Categories       graphql.Omittable[[]registry.AbuseCategory] `json:"categories,omitempty"`
-	TechnologySlugs  graphql.Omittable[[]string]                 `json:"technologySlugs,omitempty"`
-	VendorIds        graphql.Omittable[[]string]                 `json:"vendorIds,omitempty"`
-	Confidence       graphql.Omittable[[]registry.Confidence]    `json:"confidence,omitempty"`
-	From             graphql.Omittable[*registry.PartialDate]    `json:"from,omitempty"`
-	To               graphql.Omittable[*registry.PartialDate]    `json:"to,omitempty"`
-	IncludeRetracted graphql.Omittable[*bool]                    `json:"includeRetracted,omitempty"`
+	// Abuses in any of these states.
+	CountryCodes graphql.Omittable[[]registry.CountryCode] `json:"countryCodes,omitempty"`
+	// Abuses against any of these religious communities, by community ID.
+	CommunityIds graphql.Omittable[[]string] `json:"communityIds,omitempty"`
+	// Abuses with at least one of these categories.
+	Categories graphql.Omittable[[]registry.AbuseCategory] `json:"categories,omitempty"`
+	// Abuses linked to a published deployment of any of these technologies, or of a narrower technology under them.
+	TechnologySlugs graphql.Omittable[[]string] `json:"technologySlugs,omitempty"`
+	// Abuses linked to a published deployment supplied by any of these vendors, by vendor ID.
+	VendorIds graphql.Omittable[[]string] `json:"vendorIds,omitempty"`
+	// Abuses at any of these confidence levels.
+	Confidence graphql.Omittable[[]registry.Confidence] `json:"confidence,omitempty"`
+	// Overlapping this period: only abuses not ended before this date, an open end counting as ongoing. Once `from` or `to` is given, abuses with no dates at all are left out.
+	From graphql.Omittable[*registry.PartialDate] `json:"from,omitempty"`
+	// The end of the period: only abuses started by this date, an open start counting as earlier. Partial dates, here and on entries, cover every day they name.
+	To graphql.Omittable[*registry.PartialDate] `json:"to,omitempty"`
+	// Also list retracted abuses; false when left out.
+	IncludeRetracted graphql.Omittable[*bool] `json:"includeRetracted,omitempty"`
 }
 
+// A page of citations, with where it sits in the whole list.
 type CitationConnection struct {
-	Edges      []*CitationEdge      `json:"edges"`
-	Nodes      []*registry.Citation `json:"nodes"`
-	PageInfo   *PageInfo            `json:"pageInfo"`
-	TotalCount int                  `json:"totalCount"`
+	// The citations of this page, each with its cursor.
+	Edges []*CitationEdge `json:"edges"`
+	// The citations of this page, without cursors: a shortcut for `edges { node }`.
+	Nodes []*registry.Citation `json:"nodes"`
+	// Whether more citations follow, and the cursors to continue from.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many citations the whole list holds across all pages, after any filter.
+	TotalCount int `json:"totalCount"`
 }
 
+// A citation in a page, with its position in the list.
 type CitationEdge struct {
-	Cursor string             `json:"cursor"`
-	Node   *registry.Citation `json:"node"`
+	// The position of this citation: pass it as `after` to continue the list after it.
+	Cursor string `json:"cursor"`
+	// The citation.
+	Node *registry.Citation `json:"node"`
 }
 
+// A page of deployments, with where it sits in the whole list.
 type DeploymentConnection struct {
-	Edges      []*DeploymentEdge      `json:"edges"`
-	Nodes      []*registry.Deployment `json:"nodes"`
-	PageInfo   *PageInfo              `json:"pageInfo"`
-	TotalCount int                    `json:"totalCount"`
+	// The deployments of this page, each with its cursor.
+	Edges []*DeploymentEdge `json:"edges"`
+	// The deployments of this page, without cursors: a shortcut for `edges { node }`.
+	Nodes []*registry.Deployment `json:"nodes"`
+	// Whether more deployments follow, and the cursors to continue from.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many deployments the whole list holds across all pages, after any filter.
+	TotalCount int `json:"totalCount"`
 }
 
+// A deployment in a page, with its position in the list.
 type DeploymentEdge struct {
-	Cursor string               `json:"cursor"`
-	Node   *registry.Deployment `json:"node"`
+	// The position of this deployment: pass it as `after` to continue the list after it.
+	Cursor string `json:"cursor"`
+	// The deployment.
+	Node *registry.Deployment `json:"node"`
 }
 
+// Narrows a list of deployments. A list of values matches any of them and an empty list filters nothing; all the fields given must hold.
 type DeploymentFilter struct {
-	CountryCodes    graphql.Omittable[[]registry.CountryCode] `json:"countryCodes,omitempty"`
-	VendorIds       graphql.Omittable[[]string]               `json:"vendorIds,omitempty"`
-	TechnologySlugs graphql.Omittable[[]string]               `json:"technologySlugs,omitempty"`
-	Confidence      graphql.Omittable[[]registry.Confidence]  `json:"confidence,omitempty"`
-	// Overlapping this period.
-	From             graphql.Omittable[*registry.PartialDate] `json:"from,omitempty"`
-	To               graphql.Omittable[*registry.PartialDate] `json:"to,omitempty"`
-	IncludeRetracted graphql.Omittable[*bool]                 `json:"includeRetracted,omitempty"`
+	// Deployments in any of these states.
+	CountryCodes graphql.Omittable[[]registry.CountryCode] `json:"countryCodes,omitempty"`
+	// Deployments supplied by any of these vendors, by vendor ID.
+	VendorIds graphql.Omittable[[]string] `json:"vendorIds,omitempty"`
+	// Deployments of any of these technologies, or of a narrower technology under them.
+	TechnologySlugs graphql.Omittable[[]string] `json:"technologySlugs,omitempty"`
+	// Deployments at any of these confidence levels.
+	Confidence graphql.Omittable[[]registry.Confidence] `json:"confidence,omitempty"`
+	// Overlapping this period: only deployments not ended before this date, an open end counting as ongoing. Once `from` or `to` is given, deployments with no dates at all are left out.
+	From graphql.Omittable[*registry.PartialDate] `json:"from,omitempty"`
+	// The end of the period: only deployments started by this date, an open start counting as earlier. Partial dates, here and on entries, cover every day they name.
+	To graphql.Omittable[*registry.PartialDate] `json:"to,omitempty"`
+	// Also list retracted deployments; false when left out.
+	IncludeRetracted graphql.Omittable[*bool] `json:"includeRetracted,omitempty"`
 }
 
+// A page of designations, with where it sits in the whole list.
 type DesignationConnection struct {
-	Edges      []*DesignationEdge      `json:"edges"`
-	Nodes      []*registry.Designation `json:"nodes"`
-	PageInfo   *PageInfo               `json:"pageInfo"`
-	TotalCount int                     `json:"totalCount"`
+	// The designations of this page, each with its cursor.
+	Edges []*DesignationEdge `json:"edges"`
+	// The designations of this page, without cursors: a shortcut for `edges { node }`.
+	Nodes []*registry.Designation `json:"nodes"`
+	// Whether more designations follow, and the cursors to continue from.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many designations the whole list holds across all pages, after any filter.
+	TotalCount int `json:"totalCount"`
 }
 
+// A designation in a page, with its position in the list.
 type DesignationEdge struct {
-	Cursor string                `json:"cursor"`
-	Node   *registry.Designation `json:"node"`
+	// The position of this designation: pass it as `after` to continue the list after it.
+	Cursor string `json:"cursor"`
+	// The designation.
+	Node *registry.Designation `json:"node"`
 }
 
+// Narrows a list of designations. A list of values matches any of them and an empty list filters nothing; all the fields given must hold.
 type DesignationFilter struct {
+	// Designations on any of these lists, by list code such as US-ENTITY-LIST.
 	ListCodes graphql.Omittable[[]string] `json:"listCodes,omitempty"`
-	// Only designations in force on this date.
-	ActiveOn         graphql.Omittable[*registry.PartialDate] `json:"activeOn,omitempty"`
-	IncludeRetracted graphql.Omittable[*bool]                 `json:"includeRetracted,omitempty"`
+	// Only designations in force on this date: listed on or before it and not removed before it. A partial date such as "2019" matches designations in force on any day of it.
+	ActiveOn graphql.Omittable[*registry.PartialDate] `json:"activeOn,omitempty"`
+	// Also list retracted designations; false when left out.
+	IncludeRetracted graphql.Omittable[*bool] `json:"includeRetracted,omitempty"`
 }
 
+// A page of versions, with where it sits in the whole list.
 type EntryVersionConnection struct {
-	Edges      []*EntryVersionEdge      `json:"edges"`
-	Nodes      []*registry.EntryVersion `json:"nodes"`
-	PageInfo   *PageInfo                `json:"pageInfo"`
-	TotalCount int                      `json:"totalCount"`
+	// The versions of this page, each with its cursor.
+	Edges []*EntryVersionEdge `json:"edges"`
+	// The versions of this page, without cursors: a shortcut for `edges { node }`.
+	Nodes []*registry.EntryVersion `json:"nodes"`
+	// Whether more versions follow, and the cursors to continue from.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many versions the whole list holds across all pages, after any filter.
+	TotalCount int `json:"totalCount"`
 }
 
+// A version in a page, with its position in the list.
 type EntryVersionEdge struct {
-	Cursor string                 `json:"cursor"`
-	Node   *registry.EntryVersion `json:"node"`
+	// The position of this version: pass it as `after` to continue the list after it.
+	Cursor string `json:"cursor"`
+	// The version.
+	Node *registry.EntryVersion `json:"node"`
 }
 
 // Where a page sits in its list, for forward pagination with `first` and `after`.
 type PageInfo struct {
-	HasNextPage     bool    `json:"hasNextPage"`
-	HasPreviousPage bool    `json:"hasPreviousPage"`
-	StartCursor     *string `json:"startCursor,omitempty"`
-	EndCursor       *string `json:"endCursor,omitempty"`
+	// True when more entries follow this page.
+	HasNextPage bool `json:"hasNextPage"`
+	// True when the page was asked for with `after`, so it is not the start of the list.
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// The cursor of the first entry of this page; null when the page is empty.
+	StartCursor *string `json:"startCursor,omitempty"`
+	// The cursor of the last entry of this page: pass it as `after` for the next page. Null when the page is empty.
+	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// A page of products, with where it sits in the whole list.
 type ProductConnection struct {
-	Edges      []*ProductEdge      `json:"edges"`
-	Nodes      []*registry.Product `json:"nodes"`
-	PageInfo   *PageInfo           `json:"pageInfo"`
-	TotalCount int                 `json:"totalCount"`
+	// The products of this page, each with its cursor.
+	Edges []*ProductEdge `json:"edges"`
+	// The products of this page, without cursors: a shortcut for `edges { node }`.
+	Nodes []*registry.Product `json:"nodes"`
+	// Whether more products follow, and the cursors to continue from.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many products the whole list holds across all pages, after any filter.
+	TotalCount int `json:"totalCount"`
 }
 
+// A product in a page, with its position in the list.
 type ProductEdge struct {
-	Cursor string            `json:"cursor"`
-	Node   *registry.Product `json:"node"`
+	// The position of this product: pass it as `after` to continue the list after it.
+	Cursor string `json:"cursor"`
+	// The product.
+	Node *registry.Product `json:"node"`
 }
 
+// Narrows a list of products. A list of values matches any of them and an empty list filters nothing; all the fields given must hold.
 type ProductFilter struct {
-	VendorIds       graphql.Omittable[[]string] `json:"vendorIds,omitempty"`
+	// Products of any of these vendors, by vendor ID.
+	VendorIds graphql.Omittable[[]string] `json:"vendorIds,omitempty"`
+	// Products classed under any of these technologies, or under a narrower technology beneath them.
 	TechnologySlugs graphql.Omittable[[]string] `json:"technologySlugs,omitempty"`
 	// Only products linked to at least one export-control list entry.
-	Controlled       graphql.Omittable[*bool] `json:"controlled,omitempty"`
+	Controlled graphql.Omittable[*bool] `json:"controlled,omitempty"`
+	// Also list retracted products; false when left out.
 	IncludeRetracted graphql.Omittable[*bool] `json:"includeRetracted,omitempty"`
 }
 
@@ -142,62 +219,98 @@ type ProductFilter struct {
 type Query struct {
 }
 
+// A page of sources, with where it sits in the whole list.
 type SourceConnection struct {
-	Edges      []*SourceEdge      `json:"edges"`
-	Nodes      []*registry.Source `json:"nodes"`
-	PageInfo   *PageInfo          `json:"pageInfo"`
-	TotalCount int                `json:"totalCount"`
+	// The sources of this page, each with its cursor.
+	Edges []*SourceEdge `json:"edges"`
+	// The sources of this page, without cursors: a shortcut for `edges { node }`.
+	Nodes []*registry.Source `json:"nodes"`
+	// Whether more sources follow, and the cursors to continue from.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many sources the whole list holds across all pages, after any filter.
+	TotalCount int `json:"totalCount"`
 }
 
+// A source in a page, with its position in the list.
 type SourceEdge struct {
-	Cursor string           `json:"cursor"`
-	Node   *registry.Source `json:"node"`
+	// The position of this source: pass it as `after` to continue the list after it.
+	Cursor string `json:"cursor"`
+	// The source.
+	Node *registry.Source `json:"node"`
 }
 
+// Narrows a list of sources. A list of values matches any of them and an empty list filters nothing; all the fields given must hold.
 type SourceFilter struct {
-	Kinds            graphql.Omittable[[]registry.SourceKind] `json:"kinds,omitempty"`
-	Publisher        graphql.Omittable[*string]               `json:"publisher,omitempty"`
-	IncludeRetracted graphql.Omittable[*bool]                 `json:"includeRetracted,omitempty"`
+	// Sources of any of these kinds.
+	Kinds graphql.Omittable[[]registry.SourceKind] `json:"kinds,omitempty"`
+	// Sources whose publisher contains this text, ignoring case; an empty string filters nothing.
+	Publisher graphql.Omittable[*string] `json:"publisher,omitempty"`
+	// Also list retracted sources; false when left out.
+	IncludeRetracted graphql.Omittable[*bool] `json:"includeRetracted,omitempty"`
 }
 
+// A page of states, with where it sits in the whole list.
 type StateConnection struct {
-	Edges      []*StateEdge      `json:"edges"`
-	Nodes      []*registry.State `json:"nodes"`
-	PageInfo   *PageInfo         `json:"pageInfo"`
-	TotalCount int               `json:"totalCount"`
+	// The states of this page, each with its cursor.
+	Edges []*StateEdge `json:"edges"`
+	// The states of this page, without cursors: a shortcut for `edges { node }`.
+	Nodes []*registry.State `json:"nodes"`
+	// Whether more states follow, and the cursors to continue from.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many states the whole list holds across all pages, after any filter.
+	TotalCount int `json:"totalCount"`
 }
 
+// A state in a page, with its position in the list.
 type StateEdge struct {
-	Cursor string          `json:"cursor"`
-	Node   *registry.State `json:"node"`
+	// The position of this state: pass it as `after` to continue the list after it.
+	Cursor string `json:"cursor"`
+	// The state.
+	Node *registry.State `json:"node"`
 }
 
+// Narrows a list of states. A list of values matches any of them and an empty list filters nothing; all the fields given must hold.
 type StateFilter struct {
-	CountryCodes     graphql.Omittable[[]registry.CountryCode] `json:"countryCodes,omitempty"`
-	HasAbuses        graphql.Omittable[*bool]                  `json:"hasAbuses,omitempty"`
-	IncludeRetracted graphql.Omittable[*bool]                  `json:"includeRetracted,omitempty"`
+	// States with any of these country codes.
+	CountryCodes graphql.Omittable[[]registry.CountryCode] `json:"countryCodes,omitempty"`
+	// Only states with (true) or without (false) at least one published abuse.
+	HasAbuses graphql.Omittable[*bool] `json:"hasAbuses,omitempty"`
+	// Also list retracted states; false when left out.
+	IncludeRetracted graphql.Omittable[*bool] `json:"includeRetracted,omitempty"`
 }
 
+// A page of vendors, with where it sits in the whole list.
 type VendorConnection struct {
-	Edges      []*VendorEdge      `json:"edges"`
-	Nodes      []*registry.Vendor `json:"nodes"`
-	PageInfo   *PageInfo          `json:"pageInfo"`
-	TotalCount int                `json:"totalCount"`
+	// The vendors of this page, each with its cursor.
+	Edges []*VendorEdge `json:"edges"`
+	// The vendors of this page, without cursors: a shortcut for `edges { node }`.
+	Nodes []*registry.Vendor `json:"nodes"`
+	// Whether more vendors follow, and the cursors to continue from.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many vendors the whole list holds across all pages, after any filter.
+	TotalCount int `json:"totalCount"`
 }
 
+// A vendor in a page, with its position in the list.
 type VendorEdge struct {
-	Cursor string           `json:"cursor"`
-	Node   *registry.Vendor `json:"node"`
+	// The position of this vendor: pass it as `after` to continue the list after it.
+	Cursor string `json:"cursor"`
+	// The vendor.
+	Node *registry.Vendor `json:"node"`
 }
 
+// Narrows a list of vendors. A list of values matches any of them and an empty list filters nothing; all the fields given must hold.
 type VendorFilter struct {
 	// Country of headquarters.
 	CountryCodes graphql.Omittable[[]registry.CountryCode] `json:"countryCodes,omitempty"`
 	// Vendors with deployments in any of these states.
 	SuppliesCountryCodes graphql.Omittable[[]registry.CountryCode] `json:"suppliesCountryCodes,omitempty"`
-	TechnologySlugs      graphql.Omittable[[]string]               `json:"technologySlugs,omitempty"`
-	// Only vendors with (true) or without (false) an active designation.
-	Designated           graphql.Omittable[*bool]    `json:"designated,omitempty"`
+	// Vendors with a published deployment or product of any of these technologies, or of a narrower technology under them.
+	TechnologySlugs graphql.Omittable[[]string] `json:"technologySlugs,omitempty"`
+	// Only vendors with (true) or without (false) an active designation. Active means in force today: listed on or before today and not removed before it.
+	Designated graphql.Omittable[*bool] `json:"designated,omitempty"`
+	// Vendors designated on any of these lists, by list code such as US-ENTITY-LIST, whether or not the designation is still in force.
 	DesignationListCodes graphql.Omittable[[]string] `json:"designationListCodes,omitempty"`
-	IncludeRetracted     graphql.Omittable[*bool]    `json:"includeRetracted,omitempty"`
+	// Also list retracted vendors; false when left out.
+	IncludeRetracted graphql.Omittable[*bool] `json:"includeRetracted,omitempty"`
 }
