@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"oversight/internal/registry"
@@ -69,9 +71,9 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		case registry.ErrorCode(err) == registry.CodeInvalid:
 			e := graphql.DefaultErrorPresenter(ctx, err)
 			msg := registry.Message(err)
-			if len(e.Path) > 0 {
-				// Name the argument: `countryCode: "ZZ" is not an ISO 3166-1 ...`.
-				msg = fmt.Sprint(e.Path[len(e.Path)-1]) + ": " + msg
+			if arg := argumentPath(e.Path); arg != "" {
+				// Name the argument: `filter.countryCodes[1]: "cn" is not ...`.
+				msg = arg + ": " + msg
 			}
 			e.Message = msg
 			e.Extensions = map[string]any{"code": "BAD_USER_INPUT"}
@@ -94,4 +96,26 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			Extensions: map[string]any{"code": "INTERNAL_SERVER_ERROR", "requestId": id},
 		}
 	}
+}
+
+// argumentPath renders where in the arguments a bad value sits, from the path
+// gqlgen gives it (the field, then the argument and any input fields and list
+// indexes): [states filter countryCodes 1] is "filter.countryCodes[1]".
+func argumentPath(path ast.Path) string {
+	if len(path) < 2 {
+		return ""
+	}
+	var b strings.Builder
+	for _, p := range path[1:] {
+		switch p := p.(type) {
+		case ast.PathIndex:
+			fmt.Fprintf(&b, "[%d]", int(p))
+		case ast.PathName:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(string(p))
+		}
+	}
+	return b.String()
 }

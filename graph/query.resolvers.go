@@ -16,8 +16,11 @@ import (
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
 	typeName, uid, err := decodeID(id)
-	if err != nil || typeName == citationType {
+	if err != nil {
 		return nil, badInput(err)
+	}
+	if typeName == citationType {
+		return nil, nil // a citation is not a Node: like nodes, answer null
 	}
 	return r.entryByID(ctx, entryTypes[typeName], uid)
 }

@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"oversight/graph/generated"
 	"oversight/graph/model"
 	"oversight/internal/catalog"
@@ -29,6 +30,16 @@ func (r *citationResolver) Entry(ctx context.Context, obj *registry.Citation) (m
 // Source is the resolver for the source field.
 func (r *citationResolver) Source(ctx context.Context, obj *registry.Citation) (*registry.Source, error) {
 	return load(ctx, "Source", r.Catalog.Sources, obj.SourceID)
+}
+
+// Changes is the resolver for the changes field.
+func (r *entryVersionResolver) Changes(ctx context.Context, obj *registry.EntryVersion) ([]*registry.FieldChange, error) {
+	return r.publicChanges(ctx, obj)
+}
+
+// Snapshot is the resolver for the snapshot field.
+func (r *entryVersionResolver) Snapshot(ctx context.Context, obj *registry.EntryVersion) (json.RawMessage, error) {
+	return r.publicSnapshot(ctx, obj)
 }
 
 // ID is the resolver for the id field.
@@ -105,6 +116,9 @@ func (r *vendorResponseResolver) Source(ctx context.Context, obj *registry.Vendo
 // Citation returns generated.CitationResolver implementation.
 func (r *Resolver) Citation() generated.CitationResolver { return &citationResolver{r} }
 
+// EntryVersion returns generated.EntryVersionResolver implementation.
+func (r *Resolver) EntryVersion() generated.EntryVersionResolver { return &entryVersionResolver{r} }
+
 // Source returns generated.SourceResolver implementation.
 func (r *Resolver) Source() generated.SourceResolver { return &sourceResolver{r} }
 
@@ -115,6 +129,7 @@ func (r *Resolver) VendorResponse() generated.VendorResponseResolver {
 
 type (
 	citationResolver       struct{ *Resolver }
+	entryVersionResolver   struct{ *Resolver }
 	sourceResolver         struct{ *Resolver }
 	vendorResponseResolver struct{ *Resolver }
 )

@@ -361,8 +361,10 @@ func plan(d *Dataset) (*loadPlan, error) {
 		for _, t := range d.Technologies {
 			for _, k := range t.ControlListEntries {
 				if k == x.Key {
+					tid := ID(registry.TypeTechnology, t.Key)
+					e.TechnologyIDs = append(e.TechnologyIDs, tid)
 					pl.links = append(pl.links, link{`INSERT INTO control_list_entry_technologies (control_list_entry_id, technology_id) VALUES ($1, $2)`,
-						[]any{pl.id, ID(registry.TypeTechnology, t.Key)}})
+						[]any{pl.id, tid}})
 				}
 			}
 		}
@@ -409,12 +411,14 @@ func plan(d *Dataset) (*loadPlan, error) {
 			insert:    `INSERT INTO products (id, vendor_id, name, description) VALUES ($1, $2, $3, $4)`,
 			args:      []any{pr.VendorID, x.Name, x.Description}}
 		for _, t := range x.Technologies {
-			pl.links = append(pl.links, link{`INSERT INTO product_technologies (product_id, technology_id) VALUES ($1, $2)`,
-				[]any{pl.id, c.ref(w, registry.TypeTechnology, t)}})
+			tid := c.ref(w, registry.TypeTechnology, t)
+			pr.TechnologyIDs = append(pr.TechnologyIDs, tid)
+			pl.links = append(pl.links, link{`INSERT INTO product_technologies (product_id, technology_id) VALUES ($1, $2)`, []any{pl.id, tid}})
 		}
 		for _, e := range x.ControlListEntries {
-			pl.links = append(pl.links, link{`INSERT INTO product_control_list_entries (product_id, control_list_entry_id) VALUES ($1, $2)`,
-				[]any{pl.id, c.ref(w, registry.TypeControlListEntry, e)}})
+			eid := c.ref(w, registry.TypeControlListEntry, e)
+			pr.ControlListEntryIDs = append(pr.ControlListEntryIDs, eid)
+			pl.links = append(pl.links, link{`INSERT INTO product_control_list_entries (product_id, control_list_entry_id) VALUES ($1, $2)`, []any{pl.id, eid}})
 		}
 		add(pl)
 	}
@@ -462,13 +466,19 @@ func plan(d *Dataset) (*loadPlan, error) {
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			args: []any{x.Title, x.Summary, ab.StateID, x.Categories, ab.StartDate, ab.EndDate, x.Location, x.Confidence}}
 		for _, k := range x.Agencies {
-			pl.links = append(pl.links, link{`INSERT INTO abuse_agencies (abuse_id, agency_id) VALUES ($1, $2)`, []any{pl.id, c.ref(w, registry.TypeAgency, k)}})
+			id := c.ref(w, registry.TypeAgency, k)
+			ab.AgencyIDs = append(ab.AgencyIDs, id)
+			pl.links = append(pl.links, link{`INSERT INTO abuse_agencies (abuse_id, agency_id) VALUES ($1, $2)`, []any{pl.id, id}})
 		}
 		for _, k := range x.Communities {
-			pl.links = append(pl.links, link{`INSERT INTO abuse_communities (abuse_id, community_id) VALUES ($1, $2)`, []any{pl.id, c.ref(w, registry.TypeCommunity, k)}})
+			id := c.ref(w, registry.TypeCommunity, k)
+			ab.CommunityIDs = append(ab.CommunityIDs, id)
+			pl.links = append(pl.links, link{`INSERT INTO abuse_communities (abuse_id, community_id) VALUES ($1, $2)`, []any{pl.id, id}})
 		}
 		for _, k := range x.Deployments {
-			pl.links = append(pl.links, link{`INSERT INTO abuse_deployments (abuse_id, deployment_id) VALUES ($1, $2)`, []any{pl.id, c.ref(w, registry.TypeDeployment, k)}})
+			id := c.ref(w, registry.TypeDeployment, k)
+			ab.DeploymentIDs = append(ab.DeploymentIDs, id)
+			pl.links = append(pl.links, link{`INSERT INTO abuse_deployments (abuse_id, deployment_id) VALUES ($1, $2)`, []any{pl.id, id}})
 		}
 		add(pl)
 	}

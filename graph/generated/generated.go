@@ -39,6 +39,7 @@ type ResolverRoot interface {
 	Deployment() DeploymentResolver
 	Designation() DesignationResolver
 	DesignationList() DesignationListResolver
+	EntryVersion() EntryVersionResolver
 	Product() ProductResolver
 	Query() QueryResolver
 	ReligiousCommunity() ReligiousCommunityResolver
@@ -551,6 +552,10 @@ type DesignationListResolver interface {
 	VersionAt(ctx context.Context, obj *registry.DesignationList, at time.Time) (*registry.EntryVersion, error)
 
 	Designations(ctx context.Context, obj *registry.DesignationList, first *int, after *string, filter *model.DesignationFilter) (*model.DesignationConnection, error)
+}
+type EntryVersionResolver interface {
+	Changes(ctx context.Context, obj *registry.EntryVersion) ([]*registry.FieldChange, error)
+	Snapshot(ctx context.Context, obj *registry.EntryVersion) (json.RawMessage, error)
 }
 type ProductResolver interface {
 	ID(ctx context.Context, obj *registry.Product) (string, error)
@@ -9816,11 +9821,11 @@ func (ec *executionContext) _EntryVersion_changes(ctx context.Context, field gra
 			return ec.fieldContext_EntryVersion_changes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Changes, nil
+			return ec.Resolvers.EntryVersion().Changes(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []registry.FieldChange) graphql.Marshaler {
-			return ec.marshalNFieldChange2ᚕoversightᚋinternalᚋregistryᚐFieldChangeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*registry.FieldChange) graphql.Marshaler {
+			return ec.marshalNFieldChange2ᚕᚖoversightᚋinternalᚋregistryᚐFieldChangeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9830,8 +9835,8 @@ func (ec *executionContext) fieldContext_EntryVersion_changes(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "EntryVersion",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_FieldChange(ctx, field)
 		},
@@ -9848,7 +9853,7 @@ func (ec *executionContext) _EntryVersion_snapshot(ctx context.Context, field gr
 			return ec.fieldContext_EntryVersion_snapshot(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Snapshot, nil
+			return ec.Resolvers.EntryVersion().Snapshot(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
@@ -9859,7 +9864,7 @@ func (ec *executionContext) _EntryVersion_snapshot(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_EntryVersion_snapshot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntryVersion", field, false, false, "JSON")
+	return graphql.NewScalarFieldContext("EntryVersion", field, true, true, "JSON")
 }
 
 func (ec *executionContext) _EntryVersionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.EntryVersionConnection) (ret graphql.Marshaler) {
@@ -18033,28 +18038,30 @@ func (ec *executionContext) _EntryVersion(ctx context.Context, sel ast.Selection
 		case "version":
 			out.Values[i] = ec._EntryVersion_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._EntryVersion_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "summary":
 			out.Values[i] = ec._EntryVersion_summary(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "changes":
-			out.Values[i] = ec._EntryVersion_changes(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EntryVersion_changes(ctx, field, obj)
+				})
 		case "snapshot":
-			out.Values[i] = ec._EntryVersion_snapshot(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EntryVersion_snapshot(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -20441,15 +20448,11 @@ func (ec *executionContext) marshalNEntryVersionEdge2ᚖoversightᚋgraphᚋmode
 	return ec._EntryVersionEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNFieldChange2oversightᚋinternalᚋregistryᚐFieldChange(ctx context.Context, sel ast.SelectionSet, v registry.FieldChange) graphql.Marshaler {
-	return ec._FieldChange(ctx, sel, &v)
-}
-
-func (ec *executionContext) marshalNFieldChange2ᚕoversightᚋinternalᚋregistryᚐFieldChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []registry.FieldChange) graphql.Marshaler {
+func (ec *executionContext) marshalNFieldChange2ᚕᚖoversightᚋinternalᚋregistryᚐFieldChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*registry.FieldChange) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNFieldChange2oversightᚋinternalᚋregistryᚐFieldChange(ctx, sel, v[i])
+		return ec.marshalNFieldChange2ᚖoversightᚋinternalᚋregistryᚐFieldChange(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -20459,6 +20462,14 @@ func (ec *executionContext) marshalNFieldChange2ᚕoversightᚋinternalᚋregist
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNFieldChange2ᚖoversightᚋinternalᚋregistryᚐFieldChange(ctx context.Context, sel ast.SelectionSet, v *registry.FieldChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FieldChange!")
+		return graphql.Null
+	}
+	return ec._FieldChange(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {

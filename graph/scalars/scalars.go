@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+
+	"oversight/internal/registry"
 )
 
 // MarshalDateTime writes t as RFC 3339 in UTC.
@@ -23,11 +25,11 @@ func MarshalDateTime(t time.Time) graphql.Marshaler {
 func UnmarshalDateTime(v any) (time.Time, error) {
 	s, ok := v.(string)
 	if !ok {
-		return time.Time{}, fmt.Errorf("DateTime must be an RFC 3339 string, got %T", v)
+		return time.Time{}, registry.Invalid(fmt.Errorf("DateTime must be an RFC 3339 string, got %T", v))
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 timestamp, such as 2024-01-31T12:00:00Z", s)
+		return time.Time{}, registry.Invalid(fmt.Errorf("%q is not an RFC 3339 timestamp, such as 2024-01-31T12:00:00Z", s))
 	}
 	return t.UTC(), nil
 }
@@ -47,7 +49,7 @@ func MarshalJSON(v json.RawMessage) graphql.Marshaler {
 func UnmarshalJSON(v any) (json.RawMessage, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return nil, fmt.Errorf("JSON: %w", err)
+		return nil, registry.Invalid(fmt.Errorf("JSON: %w", err))
 	}
 	return b, nil
 }

@@ -92,7 +92,7 @@ var (
 		join: ` JOIN abuse_agencies aa ON aa.agency_id = t.id`}
 	communitiesByAbuse = relation{tb: communitiesTable, group: "ac.abuse_id", order: "t.name",
 		join: ` JOIN abuse_communities ac ON ac.community_id = t.id`}
-	deploymentsByAbuse = relation{tb: deploymentsTable, group: "ad.abuse_id", order: "t.start_date DESC",
+	deploymentsByAbuse = relation{tb: deploymentsTable, group: "ad.abuse_id", order: "t.start_date DESC NULLS LAST",
 		join: ` JOIN abuse_deployments ad ON ad.deployment_id = t.id`}
 	technologiesByAbuse = relation{tb: technologiesTable, group: "ad.abuse_id", order: "t.name", distinct: true,
 		join: ` JOIN deployments d ON d.technology_id = t.id` + publishedDeployment +

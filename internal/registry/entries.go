@@ -72,6 +72,9 @@ type Product struct {
 	VendorID    uuid.UUID `db:"vendor_id" json:"vendorId"`
 	Name        string    `db:"name" json:"name"`
 	Description *string   `db:"description" json:"description"`
+	// The links a product owns, kept in its versions like an abuse's.
+	TechnologyIDs       []uuid.UUID `db:"-" json:"technologyIds"`
+	ControlListEntryIDs []uuid.UUID `db:"-" json:"controlListEntryIds"`
 }
 
 // Deployment is a state (or one of its agencies) using a technology, supplied by a vendor.
@@ -100,6 +103,11 @@ type Abuse struct {
 	EndDate    *PartialDate    `db:"end_date" json:"endDate"`
 	Location   *string         `db:"location" json:"location"`
 	Confidence Confidence      `db:"confidence" json:"confidence"`
+	// The links an abuse owns. They are part of its versions (snapshots),
+	// not of its row: reads resolve them through the link tables.
+	AgencyIDs     []uuid.UUID `db:"-" json:"agencyIds"`
+	CommunityIDs  []uuid.UUID `db:"-" json:"communityIds"`
+	DeploymentIDs []uuid.UUID `db:"-" json:"deploymentIds"`
 }
 
 // Community is a religious community.
@@ -149,6 +157,8 @@ type ControlListEntry struct {
 	Code        string        `db:"code" json:"code"`
 	Title       string        `db:"title" json:"title"`
 	Description *string       `db:"description" json:"description"`
+	// The technologies its control text covers, kept in its versions.
+	TechnologyIDs []uuid.UUID `db:"-" json:"technologyIds"`
 }
 
 // Source is a document that evidence is drawn from.

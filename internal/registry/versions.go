@@ -59,8 +59,8 @@ func Diff(before, after json.RawMessage) ([]FieldChange, error) {
 	changes := []FieldChange{}
 	for _, k := range names {
 		bv, av := b[k], a[k]
-		if isNull(bv) && isNull(av) {
-			continue
+		if isEmpty(bv) && isEmpty(av) {
+			continue // null and [] both say "none"
 		}
 		if bytes.Equal(compact(bv), compact(av)) {
 			continue
@@ -71,6 +71,8 @@ func Diff(before, after json.RawMessage) ([]FieldChange, error) {
 }
 
 func isNull(v json.RawMessage) bool { return len(v) == 0 || string(v) == "null" }
+
+func isEmpty(v json.RawMessage) bool { return isNull(v) || string(compact(v)) == "[]" }
 
 func nullIfEmpty(v json.RawMessage) json.RawMessage {
 	if len(v) == 0 {
