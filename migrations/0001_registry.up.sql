@@ -438,7 +438,7 @@ CREATE INDEX change_events_at_idx ON change_events (at DESC, id DESC);
 -- History is evidence: refuse to rewrite or delete it, whoever asks.
 CREATE FUNCTION refuse_history_rewrite() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  RAISE EXCEPTION '% on % is not allowed: published history is never rewritten', TG_OP, TG_TABLE_NAME
+  RAISE EXCEPTION '% on % is not allowed: history and the audit log are append-only', TG_OP, TG_TABLE_NAME
     USING ERRCODE = 'insufficient_privilege';
 END $$;
 

@@ -1,6 +1,10 @@
 package registry
 
-import "context"
+import (
+	"context"
+
+	"github.com/google/uuid"
+)
 
 // Role is what a signed-in user may do. The zero Role is the anonymous reader.
 type Role string
@@ -16,7 +20,22 @@ const (
 // Viewer is whoever a read is made for. Every read of the registry takes one,
 // so the rules on who sees what live here and nowhere else.
 type Viewer struct {
-	Role Role
+	UserID uuid.UUID // uuid.Nil for the anonymous reader
+	Role   Role
+}
+
+// SignedIn reports whether v is a user rather than the anonymous reader.
+func (v Viewer) SignedIn() bool { return v.Role != RoleAnonymous }
+
+// SeesAllSubmissions reports whether v may read every submission (editors
+// and admins) rather than only their own (contributors) or none (anonymous).
+func (v Viewer) SeesAllSubmissions() bool { return v.Role == RoleEditor || v.Role == RoleAdmin }
+
+// SeesIdentityOf reports whether v may see the name of user id: their own,
+// and everyone's for editors and admins. Editors may be at risk, so nobody
+// else learns who reviewed or wrote what.
+func (v Viewer) SeesIdentityOf(id uuid.UUID) bool {
+	return v.SeesAllSubmissions() || (v.SignedIn() && v.UserID == id)
 }
 
 // Anonymous is the public reader: published and retracted entries only,
