@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"oversight/internal/postgres"
 	"oversight/internal/registry"
 )
 
@@ -93,22 +94,13 @@ func Load(ctx context.Context, db DB, d *Dataset) (Result, error) {
 	return res, nil
 }
 
-// planned is one entry ready to write: its row, its links and its citations.
+// planned is one entry ready to write, with its links and citations.
 type planned struct {
 	typ       registry.EntryType
 	id        uuid.UUID
 	key       string
 	entry     registry.Entry
-	insert    string // INSERT into the type's table, $1 being the ID
-	args      []any
-	links     []link
 	citations []registry.Citation
-}
-
-// link is a row of a join table that belongs to the entry.
-type link struct {
-	sql  string
-	args []any
 }
 
 func (e *planned) queue(b *pgx.Batch, now time.Time) error {
@@ -122,20 +114,11 @@ func (e *planned) queue(b *pgx.Batch, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", e.typ, e.key, err)
 	}
-	b.Queue(`INSERT INTO entries (id, entry_type, version, status, published_at, updated_at) VALUES ($1, $2, 1, 'PUBLISHED', $3, $3)`,
-		e.id, string(e.typ), now)
-	b.Queue(e.insert, append([]any{e.id}, e.args...)...)
-	for _, l := range e.links {
-		b.Queue(l.sql, l.args...)
+	err = postgres.QueueCreate(b, postgres.Version{Entry: e.entry, Citations: e.citations, Number: 1,
+		Snapshot: snapshot, Changes: changes, Summary: Summary, Kind: "CREATED", At: now})
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", e.typ, e.key, err)
 	}
-	for i, c := range e.citations {
-		b.Queue(`INSERT INTO citations (id, entry_id, source_id, position, locator, quote, field, stance) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			c.ID, e.id, c.SourceID, i+1, c.Locator, c.Quote, c.Field, string(c.Stance))
-	}
-	b.Queue(`INSERT INTO entry_versions (entry_id, version, created_at, summary, snapshot, changes) VALUES ($1, 1, $2, $3, $4, $5)`,
-		e.id, now, Summary, string(snapshot), changes)
-	b.Queue(`INSERT INTO change_events (entry_id, entry_type, version, kind, at, summary) VALUES ($1, $2, 1, 'CREATED', $3, $4)`,
-		e.id, string(e.typ), now, Summary)
 	return nil
 }
 
@@ -292,7 +275,13 @@ func plan(d *Dataset) (*loadPlan, error) {
 	for _, x := range d.VendorResponses {
 		define(registry.TypeVendorResponse, x.Key)
 	}
-	add := func(e *planned) { p.entries = append(p.entries, e) }
+	add := func(e *planned) {
+		// The same rules as an editor's proposal, so seed data is no exception.
+		for _, fe := range registry.Validate(e.entry, e.citations) {
+			c.fail(fmt.Sprintf("%s %q", strings.ToLower(string(e.typ)), e.key), "%s: %s", strings.Join(fe.Field, "."), fe.Message)
+		}
+		p.entries = append(p.entries, e)
+	}
 	where := func(t registry.EntryType, key string) string {
 		return fmt.Sprintf("%s %q", strings.ToLower(string(t)), key)
 	}
@@ -309,10 +298,7 @@ func plan(d *Dataset) (*loadPlan, error) {
 			URL: c.url(w, "url", x.URL), ArchiveURL: c.url(w, "archiveUrl", x.ArchiveURL),
 			PublishedOn: c.date(w, "publishedOn", x.PublishedOn), AccessedOn: c.date(w, "accessedOn", x.AccessedOn),
 			Language: x.Language, Confidential: x.Confidential}
-		add(&planned{typ: registry.TypeSource, id: ID(registry.TypeSource, x.Key), key: x.Key, entry: s,
-			insert: `INSERT INTO sources (id, title, kind, publisher, authors, url, archive_url, published_on, accessed_on, language, confidential)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			args: []any{s.Title, x.Kind, s.Publisher, authors, s.URL, s.ArchiveURL, s.PublishedOn, s.AccessedOn, s.Language, s.Confidential}})
+		add(&planned{typ: registry.TypeSource, id: ID(registry.TypeSource, x.Key), key: x.Key, entry: s})
 	}
 	for _, x := range d.States {
 		w := where(registry.TypeState, x.Key)
@@ -323,18 +309,14 @@ func plan(d *Dataset) (*loadPlan, error) {
 		c.required(w, "name", x.Name)
 		s := &registry.State{CountryCode: cc, Name: x.Name, Summary: x.Summary}
 		add(&planned{typ: registry.TypeState, id: ID(registry.TypeState, x.Key), key: x.Key, entry: s,
-			citations: c.citations(w, "state:"+x.Key, x.Citations, false),
-			insert:    `INSERT INTO states (id, country_code, name, summary) VALUES ($1, $2, $3, $4)`,
-			args:      []any{x.CountryCode, x.Name, x.Summary}})
+			citations: c.citations(w, "state:"+x.Key, x.Citations, false)})
 	}
 	for _, x := range d.Agencies {
 		w := where(registry.TypeAgency, x.Key)
 		c.required(w, "name", x.Name)
 		a := &registry.Agency{StateID: c.ref(w, registry.TypeState, x.State), Name: x.Name, Kind: x.Kind, Description: x.Description}
 		add(&planned{typ: registry.TypeAgency, id: ID(registry.TypeAgency, x.Key), key: x.Key, entry: a,
-			citations: c.citations(w, "agency:"+x.Key, x.Citations, false),
-			insert:    `INSERT INTO agencies (id, state_id, name, kind, description) VALUES ($1, $2, $3, $4, $5)`,
-			args:      []any{a.StateID, x.Name, x.Kind, x.Description}})
+			citations: c.citations(w, "agency:"+x.Key, x.Citations, false)})
 	}
 	for _, x := range sortParentsFirst(d.Technologies, func(t Technology) (string, *string) { return t.Key, t.Parent }) {
 		w := where(registry.TypeTechnology, x.Key)
@@ -342,9 +324,7 @@ func plan(d *Dataset) (*loadPlan, error) {
 		c.required(w, "slug", x.Slug)
 		t := &registry.Technology{Slug: x.Slug, Name: x.Name, Description: x.Description, ParentID: c.optRef(w, registry.TypeTechnology, x.Parent)}
 		add(&planned{typ: registry.TypeTechnology, id: ID(registry.TypeTechnology, x.Key), key: x.Key, entry: t,
-			citations: c.citations(w, "technology:"+x.Key, x.Citations, false),
-			insert:    `INSERT INTO technologies (id, slug, name, description, parent_id) VALUES ($1, $2, $3, $4, $5)`,
-			args:      []any{x.Slug, x.Name, x.Description, t.ParentID}})
+			citations: c.citations(w, "technology:"+x.Key, x.Citations, false)})
 	}
 	for _, x := range d.ControlListEntries {
 		w := where(registry.TypeControlListEntry, x.Key)
@@ -353,9 +333,7 @@ func plan(d *Dataset) (*loadPlan, error) {
 		c.required(w, "title", x.Title)
 		e := &registry.ControlListEntry{Regime: registry.ControlRegime(x.Regime), Code: x.Code, Title: x.Title, Description: x.Description}
 		pl := &planned{typ: registry.TypeControlListEntry, id: ID(registry.TypeControlListEntry, x.Key), key: x.Key, entry: e,
-			citations: c.citations(w, "control-list-entry:"+x.Key, x.Citations, false),
-			insert:    `INSERT INTO control_list_entries (id, regime, code, title, description) VALUES ($1, $2, $3, $4, $5)`,
-			args:      []any{x.Regime, x.Code, x.Title, x.Description}}
+			citations: c.citations(w, "control-list-entry:"+x.Key, x.Citations, false)}
 		// The links to technologies are written with the control-list entry,
 		// which comes after the technologies.
 		for _, t := range d.Technologies {
@@ -363,8 +341,6 @@ func plan(d *Dataset) (*loadPlan, error) {
 				if k == x.Key {
 					tid := ID(registry.TypeTechnology, t.Key)
 					e.TechnologyIDs = append(e.TechnologyIDs, tid)
-					pl.links = append(pl.links, link{`INSERT INTO control_list_entry_technologies (control_list_entry_id, technology_id) VALUES ($1, $2)`,
-						[]any{pl.id, tid}})
 				}
 			}
 		}
@@ -394,10 +370,7 @@ func plan(d *Dataset) (*loadPlan, error) {
 		v := &registry.Vendor{Slug: x.Slug, Name: x.Name, Aliases: aliases, CountryCode: cc, Website: c.url(w, "website", x.Website),
 			WikidataID: x.WikidataID, Description: x.Description, ParentID: c.optRef(w, registry.TypeVendor, x.Parent)}
 		add(&planned{typ: registry.TypeVendor, id: ID(registry.TypeVendor, x.Key), key: x.Key, entry: v,
-			citations: c.citations(w, "vendor:"+x.Key, x.Citations, false),
-			insert: `INSERT INTO vendors (id, slug, name, aliases, country_code, website, wikidata_id, description, parent_id)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			args: []any{x.Slug, x.Name, aliases, x.CountryCode, v.Website, x.WikidataID, x.Description, v.ParentID}})
+			citations: c.citations(w, "vendor:"+x.Key, x.Citations, false)})
 	}
 	for _, x := range d.Products {
 		w := where(registry.TypeProduct, x.Key)
@@ -407,18 +380,14 @@ func plan(d *Dataset) (*loadPlan, error) {
 		}
 		pr := &registry.Product{VendorID: c.ref(w, registry.TypeVendor, x.Vendor), Name: x.Name, Description: x.Description}
 		pl := &planned{typ: registry.TypeProduct, id: ID(registry.TypeProduct, x.Key), key: x.Key, entry: pr,
-			citations: c.citations(w, "product:"+x.Key, x.Citations, false),
-			insert:    `INSERT INTO products (id, vendor_id, name, description) VALUES ($1, $2, $3, $4)`,
-			args:      []any{pr.VendorID, x.Name, x.Description}}
+			citations: c.citations(w, "product:"+x.Key, x.Citations, false)}
 		for _, t := range x.Technologies {
 			tid := c.ref(w, registry.TypeTechnology, t)
 			pr.TechnologyIDs = append(pr.TechnologyIDs, tid)
-			pl.links = append(pl.links, link{`INSERT INTO product_technologies (product_id, technology_id) VALUES ($1, $2)`, []any{pl.id, tid}})
 		}
 		for _, e := range x.ControlListEntries {
 			eid := c.ref(w, registry.TypeControlListEntry, e)
 			pr.ControlListEntryIDs = append(pr.ControlListEntryIDs, eid)
-			pl.links = append(pl.links, link{`INSERT INTO product_control_list_entries (product_id, control_list_entry_id) VALUES ($1, $2)`, []any{pl.id, eid}})
 		}
 		add(pl)
 	}
@@ -427,9 +396,7 @@ func plan(d *Dataset) (*loadPlan, error) {
 		c.required(w, "name", x.Name)
 		cm := &registry.Community{Name: x.Name, Religion: x.Religion, Description: x.Description}
 		add(&planned{typ: registry.TypeCommunity, id: ID(registry.TypeCommunity, x.Key), key: x.Key, entry: cm,
-			citations: c.citations(w, "community:"+x.Key, x.Citations, false),
-			insert:    `INSERT INTO communities (id, name, religion, description) VALUES ($1, $2, $3, $4)`,
-			args:      []any{x.Name, x.Religion, x.Description}})
+			citations: c.citations(w, "community:"+x.Key, x.Citations, false)})
 	}
 	for _, x := range d.Deployments {
 		w := where(registry.TypeDeployment, x.Key)
@@ -439,10 +406,7 @@ func plan(d *Dataset) (*loadPlan, error) {
 			TechnologyID: c.ref(w, registry.TypeTechnology, x.Technology), StartDate: c.date(w, "startDate", x.StartDate),
 			EndDate: c.date(w, "endDate", x.EndDate), Location: x.Location, Description: x.Description, Confidence: registry.Confidence(x.Confidence)}
 		add(&planned{typ: registry.TypeDeployment, id: ID(registry.TypeDeployment, x.Key), key: x.Key, entry: dp,
-			citations: c.citations(w, "deployment:"+x.Key, x.Citations, true),
-			insert: `INSERT INTO deployments (id, state_id, agency_id, vendor_id, product_id, technology_id, start_date, end_date, location, description, confidence)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			args: []any{dp.StateID, dp.AgencyID, dp.VendorID, dp.ProductID, dp.TechnologyID, dp.StartDate, dp.EndDate, x.Location, x.Description, x.Confidence}})
+			citations: c.citations(w, "deployment:"+x.Key, x.Citations, true)})
 	}
 	for _, x := range d.Abuses {
 		w := where(registry.TypeAbuse, x.Key)
@@ -461,24 +425,18 @@ func plan(d *Dataset) (*loadPlan, error) {
 			StartDate: c.date(w, "startDate", x.StartDate), EndDate: c.date(w, "endDate", x.EndDate), Location: x.Location,
 			Confidence: registry.Confidence(x.Confidence)}
 		pl := &planned{typ: registry.TypeAbuse, id: ID(registry.TypeAbuse, x.Key), key: x.Key, entry: ab,
-			citations: c.citations(w, "abuse:"+x.Key, x.Citations, true),
-			insert: `INSERT INTO abuses (id, title, summary, state_id, categories, start_date, end_date, location, confidence)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			args: []any{x.Title, x.Summary, ab.StateID, x.Categories, ab.StartDate, ab.EndDate, x.Location, x.Confidence}}
+			citations: c.citations(w, "abuse:"+x.Key, x.Citations, true)}
 		for _, k := range x.Agencies {
 			id := c.ref(w, registry.TypeAgency, k)
 			ab.AgencyIDs = append(ab.AgencyIDs, id)
-			pl.links = append(pl.links, link{`INSERT INTO abuse_agencies (abuse_id, agency_id) VALUES ($1, $2)`, []any{pl.id, id}})
 		}
 		for _, k := range x.Communities {
 			id := c.ref(w, registry.TypeCommunity, k)
 			ab.CommunityIDs = append(ab.CommunityIDs, id)
-			pl.links = append(pl.links, link{`INSERT INTO abuse_communities (abuse_id, community_id) VALUES ($1, $2)`, []any{pl.id, id}})
 		}
 		for _, k := range x.Deployments {
 			id := c.ref(w, registry.TypeDeployment, k)
 			ab.DeploymentIDs = append(ab.DeploymentIDs, id)
-			pl.links = append(pl.links, link{`INSERT INTO abuse_deployments (abuse_id, deployment_id) VALUES ($1, $2)`, []any{pl.id, id}})
 		}
 		add(pl)
 	}
@@ -489,9 +447,7 @@ func plan(d *Dataset) (*loadPlan, error) {
 		}
 		l := &registry.DesignationList{Code: x.Code, Name: x.Name, Authority: x.Authority, Jurisdiction: x.Jurisdiction, URL: c.url(w, "url", x.URL)}
 		add(&planned{typ: registry.TypeDesignationList, id: ID(registry.TypeDesignationList, x.Key), key: x.Key, entry: l,
-			citations: c.citations(w, "designation-list:"+x.Key, x.Citations, false),
-			insert:    `INSERT INTO designation_lists (id, code, name, authority, jurisdiction, url) VALUES ($1, $2, $3, $4, $5, $6)`,
-			args:      []any{x.Code, x.Name, x.Authority, x.Jurisdiction, l.URL}})
+			citations: c.citations(w, "designation-list:"+x.Key, x.Citations, false)})
 	}
 	for _, x := range d.Designations {
 		w := where(registry.TypeDesignation, x.Key)
@@ -513,10 +469,7 @@ func plan(d *Dataset) (*loadPlan, error) {
 			dg.ListedOn = *listed
 		}
 		add(&planned{typ: registry.TypeDesignation, id: ID(registry.TypeDesignation, x.Key), key: x.Key, entry: dg,
-			citations: c.citations(w, "designation:"+x.Key, x.Citations, true),
-			insert: `INSERT INTO designations (id, list_id, vendor_id, state_id, agency_id, listed_on, removed_on, legal_reference, reason)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			args: []any{dg.ListID, dg.VendorID, dg.StateID, dg.AgencyID, x.ListedOn, dg.RemovedOn, x.LegalReference, x.Reason}})
+			citations: c.citations(w, "designation:"+x.Key, x.Citations, true)})
 	}
 	for _, x := range d.VendorResponses {
 		w := where(registry.TypeVendorResponse, x.Key)
@@ -535,10 +488,7 @@ func plan(d *Dataset) (*loadPlan, error) {
 			RequestedOn: c.date(w, "requestedOn", x.RequestedOn), ReplyStatus: registry.ReplyStatus(x.ReplyStatus),
 			RespondedOn: c.date(w, "respondedOn", x.RespondedOn), Summary: x.Summary, SourceID: c.optRef(w, registry.TypeSource, x.Source)}
 		add(&planned{typ: registry.TypeVendorResponse, id: ID(registry.TypeVendorResponse, x.Key), key: x.Key, entry: r,
-			citations: c.citations(w, "vendor-response:"+x.Key, x.Citations, false),
-			insert: `INSERT INTO vendor_responses (id, vendor_id, about_id, requested_on, reply_status, responded_on, summary, source_id)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			args: []any{r.VendorID, about, r.RequestedOn, x.ReplyStatus, r.RespondedOn, x.Summary, r.SourceID}})
+			citations: c.citations(w, "vendor-response:"+x.Key, x.Citations, false)})
 	}
 	if len(c.errs) > 0 {
 		return nil, errors.New("invalid seed dataset:\n  " + strings.Join(c.errs, "\n  "))

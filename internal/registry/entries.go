@@ -133,9 +133,9 @@ type DesignationList struct {
 type Designation struct {
 	Meta
 	ListID         uuid.UUID    `db:"list_id" json:"listId"`
-	VendorID       *uuid.UUID   `db:"vendor_id" json:"vendorId,omitempty"`
-	StateID        *uuid.UUID   `db:"state_id" json:"stateId,omitempty"`
-	AgencyID       *uuid.UUID   `db:"agency_id" json:"agencyId,omitempty"`
+	VendorID       *uuid.UUID   `db:"vendor_id" json:"vendorId"`
+	StateID        *uuid.UUID   `db:"state_id" json:"stateId"`
+	AgencyID       *uuid.UUID   `db:"agency_id" json:"agencyId"`
 	ListedOn       PartialDate  `db:"listed_on" json:"listedOn"`
 	RemovedOn      *PartialDate `db:"removed_on" json:"removedOn"`
 	LegalReference *string      `db:"legal_reference" json:"legalReference"`

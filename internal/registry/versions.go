@@ -27,6 +27,15 @@ func Snapshot(e Entry, citations []Citation) (json.RawMessage, error) {
 	if m["citations"], err = json.Marshal(citations); err != nil {
 		return nil, fmt.Errorf("snapshot citations: %w", err)
 	}
+	// Whether the entry stands is part of what a version says: a retraction
+	// is a version whose diff shows the status and the reason.
+	meta := e.EntryMeta()
+	status := meta.Status
+	if status == "" {
+		status = StatusPublished
+	}
+	m["status"], _ = json.Marshal(status)
+	m["retractionReason"], _ = json.Marshal(meta.RetractionReason)
 	out, err := json.Marshal(m) // map keys marshal sorted, so snapshots are stable
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: %w", err)
