@@ -8,9 +8,23 @@ type Code string
 
 // Error codes.
 const (
-	CodeInvalid  Code = "INVALID"
-	CodeNotFound Code = "NOT_FOUND"
+	CodeInvalid      Code = "INVALID"
+	CodeNotFound     Code = "NOT_FOUND"
+	CodeConflict     Code = "CONFLICT"
+	CodeUnsourced    Code = "UNSOURCED"
+	CodeSelfReview   Code = "SELF_REVIEW"
+	CodeInvalidState Code = "INVALID_STATE"
+	// Failures of authentication and permission are not the input's fault:
+	// the API reports them as errors, not as userErrors.
+	CodeUnauthenticated Code = "UNAUTHENTICATED"
+	CodeForbidden       Code = "FORBIDDEN"
 )
+
+// Unauthenticated is the error for an action that needs a signed-in user.
+func Unauthenticated(msg string) error { return &Error{Code: CodeUnauthenticated, Message: msg} }
+
+// Forbidden is the error for an action the user's role or relation does not allow.
+func Forbidden(msg string) error { return &Error{Code: CodeForbidden, Message: msg} }
 
 // Error is a domain error: a decision made by the registry's rules, with a
 // message written for whoever made the request.
