@@ -25,6 +25,10 @@ Commands:
   migrate up|down|status
                       apply, revert or show the database migrations
   seed                load the seed dataset (entries already present are kept)
+  user add|list       add an editorial account (prints its ID), or list them
+  token create|revoke|list
+                      issue an API token (printed once, as the last line),
+                      revoke one or all of a user's, or list a user's
 
 Database: --database-url or DATABASE_URL; else a local PostgreSQL that accepts
 the current user (database "oversight", created if missing); else an embedded
@@ -60,6 +64,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, args, getenv, stdout, stderr)
 	case "seed":
 		return seedCmd(ctx, args, getenv, stdout, stderr)
+	case "user":
+		return userCmd(ctx, args, getenv, stdout, stderr)
+	case "token":
+		return tokenCmd(ctx, args, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -72,10 +80,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 type dbFlags struct {
 	url     string
 	dataDir string
+	getenv  func(string) string
+}
+
+// databaseURL is --database-url, else $DATABASE_URL.
+func (f *dbFlags) databaseURL() string {
+	if f.url == "" && f.getenv != nil {
+		return f.getenv("DATABASE_URL")
+	}
+	return f.url
 }
 
 func (f *dbFlags) register(fs *flag.FlagSet, getenv func(string) string) {
-	fs.StringVar(&f.url, "database-url", getenv("DATABASE_URL"), "PostgreSQL URL (default $DATABASE_URL; else a local or embedded server)")
+	// The environment's URL is applied after parsing rather than shown as the
+	// flag's default, so -h never prints a password.
+	fs.StringVar(&f.url, "database-url", "", "PostgreSQL URL (default $DATABASE_URL; else a local or embedded server)")
+	f.getenv = getenv
 	fs.StringVar(&f.dataDir, "data-dir", "", "where the embedded PostgreSQL keeps its data (default ~/.local/share/oversight)")
 }
 
@@ -100,7 +120,7 @@ func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 // openDatabase resolves the database, migrates it and opens a pool. The
 // returned close function closes the pool and stops an embedded server.
 func openDatabase(ctx context.Context, f dbFlags, logger *slog.Logger) (*pgxpool.Pool, *database.Database, func(), error) {
-	db, err := database.Resolve(ctx, database.Options{URL: f.url, DataDir: f.dataDir, Logger: logger})
+	db, err := database.Resolve(ctx, database.Options{URL: f.databaseURL(), DataDir: f.dataDir, Logger: logger})
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -143,7 +163,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 		return usageError{fmt.Sprintf("migrate wants up, down or status, not %q", direction)}
 	}
 	logger := newLogger(stderr)
-	db, err := database.Resolve(ctx, database.Options{URL: f.url, DataDir: f.dataDir, Logger: logger})
+	db, err := database.Resolve(ctx, database.Options{URL: f.databaseURL(), DataDir: f.dataDir, Logger: logger})
 	if err != nil {
 		return err
 	}
