@@ -34,18 +34,23 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Abuse() AbuseResolver
 	Agency() AgencyResolver
+	Change() ChangeResolver
 	Citation() CitationResolver
 	ControlListEntry() ControlListEntryResolver
 	Deployment() DeploymentResolver
 	Designation() DesignationResolver
 	DesignationList() DesignationListResolver
 	EntryVersion() EntryVersionResolver
+	Mutation() MutationResolver
 	Product() ProductResolver
 	Query() QueryResolver
 	ReligiousCommunity() ReligiousCommunityResolver
+	Review() ReviewResolver
 	Source() SourceResolver
 	State() StateResolver
+	Submission() SubmissionResolver
 	Technology() TechnologyResolver
+	User() UserResolver
 	Vendor() VendorResolver
 	VendorResponse() VendorResponseResolver
 }
@@ -107,6 +112,23 @@ type ComplexityRoot struct {
 		UpdatedAt        func(childComplexity int) int
 		Version          func(childComplexity int) int
 		VersionAt        func(childComplexity int, at time.Time) int
+	}
+
+	Change struct {
+		BaseVersion func(childComplexity int) int
+		Diff        func(childComplexity int) int
+		EntryID     func(childComplexity int) int
+		EntryType   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Operation   func(childComplexity int) int
+		Proposed    func(childComplexity int) int
+		Reason      func(childComplexity int) int
+	}
+
+	ChangePayload struct {
+		Change     func(childComplexity int) int
+		Submission func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	Citation struct {
@@ -258,6 +280,28 @@ type ComplexityRoot struct {
 		Field  func(childComplexity int) int
 	}
 
+	Mutation struct {
+		CreateSubmission        func(childComplexity int, input model.SubmissionInput) int
+		ProposeAbuse            func(childComplexity int, submissionID string, id *string, input model.AbuseInput) int
+		ProposeAgency           func(childComplexity int, submissionID string, id *string, input model.AgencyInput) int
+		ProposeCommunity        func(childComplexity int, submissionID string, id *string, input model.CommunityInput) int
+		ProposeControlListEntry func(childComplexity int, submissionID string, id *string, input model.ControlListEntryInput) int
+		ProposeDeployment       func(childComplexity int, submissionID string, id *string, input model.DeploymentInput) int
+		ProposeDesignation      func(childComplexity int, submissionID string, id *string, input model.DesignationInput) int
+		ProposeDesignationList  func(childComplexity int, submissionID string, id *string, input model.DesignationListInput) int
+		ProposeProduct          func(childComplexity int, submissionID string, id *string, input model.ProductInput) int
+		ProposeRetraction       func(childComplexity int, submissionID string, entryID string, reason string) int
+		ProposeSource           func(childComplexity int, submissionID string, id *string, input model.SourceInput) int
+		ProposeState            func(childComplexity int, submissionID string, id *string, input model.StateInput) int
+		ProposeTechnology       func(childComplexity int, submissionID string, id *string, input model.TechnologyInput) int
+		ProposeVendor           func(childComplexity int, submissionID string, id *string, input model.VendorInput) int
+		ProposeVendorResponse   func(childComplexity int, submissionID string, id *string, input model.VendorResponseInput) int
+		ReviewSubmission        func(childComplexity int, id string, decision registry.ReviewDecision, comment *string) int
+		SubmitSubmission        func(childComplexity int, id string) int
+		WithdrawChange          func(childComplexity int, changeID string) int
+		WithdrawSubmission      func(childComplexity int, id string) int
+	}
+
 	PageInfo struct {
 		EndCursor       func(childComplexity int) int
 		HasNextPage     func(childComplexity int) int
@@ -302,12 +346,14 @@ type ComplexityRoot struct {
 		Deployments        func(childComplexity int, first *int, after *string, filter *model.DeploymentFilter) int
 		DesignationLists   func(childComplexity int) int
 		Designations       func(childComplexity int, first *int, after *string, filter *model.DesignationFilter) int
+		Me                 func(childComplexity int) int
 		Node               func(childComplexity int, id string) int
 		Nodes              func(childComplexity int, ids []string) int
 		Products           func(childComplexity int, first *int, after *string, filter *model.ProductFilter) int
 		Sources            func(childComplexity int, first *int, after *string, filter *model.SourceFilter) int
 		State              func(childComplexity int, countryCode registry.CountryCode) int
 		States             func(childComplexity int, first *int, after *string, filter *model.StateFilter) int
+		Submissions        func(childComplexity int, status []registry.SubmissionStatus, first *int, after *string) int
 		Technologies       func(childComplexity int) int
 		Technology         func(childComplexity int, slug string) int
 		Vendor             func(childComplexity int, slug string) int
@@ -328,6 +374,14 @@ type ComplexityRoot struct {
 		UpdatedAt        func(childComplexity int) int
 		Version          func(childComplexity int) int
 		VersionAt        func(childComplexity int, at time.Time) int
+	}
+
+	Review struct {
+		Comment   func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		Decision  func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Reviewer  func(childComplexity int) int
 	}
 
 	Source struct {
@@ -398,6 +452,37 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Submission struct {
+		Author      func(childComplexity int) int
+		Changes     func(childComplexity int) int
+		Correction  func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Description func(childComplexity int) int
+		ID          func(childComplexity int) int
+		MergedAt    func(childComplexity int) int
+		Reviews     func(childComplexity int) int
+		Status      func(childComplexity int) int
+		SubmittedAt func(childComplexity int) int
+		Title       func(childComplexity int) int
+	}
+
+	SubmissionConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	SubmissionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	SubmissionPayload struct {
+		Submission func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	Technology struct {
 		Children           func(childComplexity int) int
 		Citations          func(childComplexity int) int
@@ -415,6 +500,18 @@ type ComplexityRoot struct {
 		UpdatedAt          func(childComplexity int) int
 		Version            func(childComplexity int) int
 		VersionAt          func(childComplexity int, at time.Time) int
+	}
+
+	User struct {
+		ID   func(childComplexity int) int
+		Name func(childComplexity int) int
+		Role func(childComplexity int) int
+	}
+
+	UserError struct {
+		Code    func(childComplexity int) int
+		Field   func(childComplexity int) int
+		Message func(childComplexity int) int
 	}
 
 	Vendor struct {
@@ -506,6 +603,14 @@ type AgencyResolver interface {
 	Deployments(ctx context.Context, obj *registry.Agency, first *int, after *string, filter *model.DeploymentFilter) (*model.DeploymentConnection, error)
 	Designations(ctx context.Context, obj *registry.Agency) ([]*registry.Designation, error)
 }
+type ChangeResolver interface {
+	ID(ctx context.Context, obj *registry.Change) (string, error)
+
+	EntryID(ctx context.Context, obj *registry.Change) (string, error)
+
+	Proposed(ctx context.Context, obj *registry.Change) (json.RawMessage, error)
+	Diff(ctx context.Context, obj *registry.Change) ([]*registry.FieldChange, error)
+}
 type CitationResolver interface {
 	ID(ctx context.Context, obj *registry.Citation) (string, error)
 	Entry(ctx context.Context, obj *registry.Citation) (model.Entry, error)
@@ -557,6 +662,27 @@ type EntryVersionResolver interface {
 	Changes(ctx context.Context, obj *registry.EntryVersion) ([]*registry.FieldChange, error)
 	Snapshot(ctx context.Context, obj *registry.EntryVersion) (json.RawMessage, error)
 }
+type MutationResolver interface {
+	CreateSubmission(ctx context.Context, input model.SubmissionInput) (*model.SubmissionPayload, error)
+	ProposeState(ctx context.Context, submissionID string, id *string, input model.StateInput) (*model.ChangePayload, error)
+	ProposeAgency(ctx context.Context, submissionID string, id *string, input model.AgencyInput) (*model.ChangePayload, error)
+	ProposeVendor(ctx context.Context, submissionID string, id *string, input model.VendorInput) (*model.ChangePayload, error)
+	ProposeTechnology(ctx context.Context, submissionID string, id *string, input model.TechnologyInput) (*model.ChangePayload, error)
+	ProposeProduct(ctx context.Context, submissionID string, id *string, input model.ProductInput) (*model.ChangePayload, error)
+	ProposeDeployment(ctx context.Context, submissionID string, id *string, input model.DeploymentInput) (*model.ChangePayload, error)
+	ProposeAbuse(ctx context.Context, submissionID string, id *string, input model.AbuseInput) (*model.ChangePayload, error)
+	ProposeCommunity(ctx context.Context, submissionID string, id *string, input model.CommunityInput) (*model.ChangePayload, error)
+	ProposeDesignationList(ctx context.Context, submissionID string, id *string, input model.DesignationListInput) (*model.ChangePayload, error)
+	ProposeDesignation(ctx context.Context, submissionID string, id *string, input model.DesignationInput) (*model.ChangePayload, error)
+	ProposeControlListEntry(ctx context.Context, submissionID string, id *string, input model.ControlListEntryInput) (*model.ChangePayload, error)
+	ProposeSource(ctx context.Context, submissionID string, id *string, input model.SourceInput) (*model.ChangePayload, error)
+	ProposeVendorResponse(ctx context.Context, submissionID string, id *string, input model.VendorResponseInput) (*model.ChangePayload, error)
+	ProposeRetraction(ctx context.Context, submissionID string, entryID string, reason string) (*model.ChangePayload, error)
+	WithdrawChange(ctx context.Context, changeID string) (*model.SubmissionPayload, error)
+	SubmitSubmission(ctx context.Context, id string) (*model.SubmissionPayload, error)
+	ReviewSubmission(ctx context.Context, id string, decision registry.ReviewDecision, comment *string) (*model.SubmissionPayload, error)
+	WithdrawSubmission(ctx context.Context, id string) (*model.SubmissionPayload, error)
+}
 type ProductResolver interface {
 	ID(ctx context.Context, obj *registry.Product) (string, error)
 
@@ -587,6 +713,8 @@ type QueryResolver interface {
 	Designations(ctx context.Context, first *int, after *string, filter *model.DesignationFilter) (*model.DesignationConnection, error)
 	ControlListEntries(ctx context.Context, regime *registry.ControlRegime) ([]*registry.ControlListEntry, error)
 	Sources(ctx context.Context, first *int, after *string, filter *model.SourceFilter) (*model.SourceConnection, error)
+	Me(ctx context.Context) (*registry.User, error)
+	Submissions(ctx context.Context, status []registry.SubmissionStatus, first *int, after *string) (*model.SubmissionConnection, error)
 }
 type ReligiousCommunityResolver interface {
 	ID(ctx context.Context, obj *registry.Community) (string, error)
@@ -596,6 +724,10 @@ type ReligiousCommunityResolver interface {
 	VersionAt(ctx context.Context, obj *registry.Community, at time.Time) (*registry.EntryVersion, error)
 
 	Abuses(ctx context.Context, obj *registry.Community, first *int, after *string, filter *model.AbuseFilter) (*model.AbuseConnection, error)
+}
+type ReviewResolver interface {
+	ID(ctx context.Context, obj *registry.Review) (string, error)
+	Reviewer(ctx context.Context, obj *registry.Review) (*registry.User, error)
 }
 type SourceResolver interface {
 	ID(ctx context.Context, obj *registry.Source) (string, error)
@@ -619,6 +751,13 @@ type StateResolver interface {
 	Designations(ctx context.Context, obj *registry.State) ([]*registry.Designation, error)
 	Vendors(ctx context.Context, obj *registry.State) ([]*registry.Vendor, error)
 }
+type SubmissionResolver interface {
+	ID(ctx context.Context, obj *registry.Submission) (string, error)
+
+	Author(ctx context.Context, obj *registry.Submission) (*registry.User, error)
+	Changes(ctx context.Context, obj *registry.Submission) ([]*registry.Change, error)
+	Reviews(ctx context.Context, obj *registry.Submission) ([]*registry.Review, error)
+}
 type TechnologyResolver interface {
 	ID(ctx context.Context, obj *registry.Technology) (string, error)
 
@@ -630,6 +769,10 @@ type TechnologyResolver interface {
 	Children(ctx context.Context, obj *registry.Technology) ([]*registry.Technology, error)
 	Products(ctx context.Context, obj *registry.Technology) ([]*registry.Product, error)
 	ControlListEntries(ctx context.Context, obj *registry.Technology) ([]*registry.ControlListEntry, error)
+}
+type UserResolver interface {
+	ID(ctx context.Context, obj *registry.User) (string, error)
+	Name(ctx context.Context, obj *registry.User) (string, error)
 }
 type VendorResolver interface {
 	ID(ctx context.Context, obj *registry.Vendor) (string, error)
@@ -962,6 +1105,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Agency.VersionAt(childComplexity, args["at"].(time.Time)), true
+
+	case "Change.baseVersion":
+		if e.ComplexityRoot.Change.BaseVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.BaseVersion(childComplexity), true
+	case "Change.diff":
+		if e.ComplexityRoot.Change.Diff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.Diff(childComplexity), true
+	case "Change.entryId":
+		if e.ComplexityRoot.Change.EntryID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.EntryID(childComplexity), true
+	case "Change.entryType":
+		if e.ComplexityRoot.Change.EntryType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.EntryType(childComplexity), true
+	case "Change.id":
+		if e.ComplexityRoot.Change.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.ID(childComplexity), true
+	case "Change.operation":
+		if e.ComplexityRoot.Change.Operation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.Operation(childComplexity), true
+	case "Change.proposed":
+		if e.ComplexityRoot.Change.Proposed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.Proposed(childComplexity), true
+	case "Change.reason":
+		if e.ComplexityRoot.Change.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.Reason(childComplexity), true
+
+	case "ChangePayload.change":
+		if e.ComplexityRoot.ChangePayload.Change == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangePayload.Change(childComplexity), true
+	case "ChangePayload.submission":
+		if e.ComplexityRoot.ChangePayload.Submission == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangePayload.Submission(childComplexity), true
+	case "ChangePayload.userErrors":
+		if e.ComplexityRoot.ChangePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangePayload.UserErrors(childComplexity), true
 
 	case "Citation.entry":
 		if e.ComplexityRoot.Citation.Entry == nil {
@@ -1647,6 +1858,216 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FieldChange.Field(childComplexity), true
 
+	case "Mutation.createSubmission":
+		if e.ComplexityRoot.Mutation.CreateSubmission == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createSubmission_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateSubmission(childComplexity, args["input"].(model.SubmissionInput)), true
+	case "Mutation.proposeAbuse":
+		if e.ComplexityRoot.Mutation.ProposeAbuse == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_proposeAbuse_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProposeAbuse(childComplexity, args["submissionId"].(string), args["id"].(*string), args["input"].(model.AbuseInput)), true
+	case "Mutation.proposeAgency":
+		if e.ComplexityRoot.Mutation.ProposeAgency == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_proposeAgency_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProposeAgency(childComplexity, args["submissionId"].(string), args["id"].(*string), args["input"].(model.AgencyInput)), true
+	case "Mutation.proposeCommunity":
+		if e.ComplexityRoot.Mutation.ProposeCommunity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_proposeCommunity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProposeCommunity(childComplexity, args["submissionId"].(string), args["id"].(*string), args["input"].(model.CommunityInput)), true
+	case "Mutation.proposeControlListEntry":
+		if e.ComplexityRoot.Mutation.ProposeControlListEntry == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_proposeControlListEntry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProposeControlListEntry(childComplexity, args["submissionId"].(string), args["id"].(*string), args["input"].(model.ControlListEntryInput)), true
+	case "Mutation.proposeDeployment":
+		if e.ComplexityRoot.Mutation.ProposeDeployment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_proposeDeployment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProposeDeployment(childComplexity, args["submissionId"].(string), args["id"].(*string), args["input"].(model.DeploymentInput)), true
+	case "Mutation.proposeDesignation":
+		if e.ComplexityRoot.Mutation.ProposeDesignation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_proposeDesignation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProposeDesignation(childComplexity, args["submissionId"].(string), args["id"].(*string), args["input"].(model.DesignationInput)), true
+	case "Mutation.proposeDesignationList":
+		if e.ComplexityRoot.Mutation.ProposeDesignationList == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_proposeDesignationList_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProposeDesignationList(childComplexity, args["submissionId"].(string), args["id"].(*string), args["input"].(model.DesignationListInput)), true
+	case "Mutation.proposeProduct":
+		if e.ComplexityRoot.Mutation.ProposeProduct == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_proposeProduct_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProposeProduct(childComplexity, args["submissionId"].(string), args["id"].(*string), args["input"].(model.ProductInput)), true
+	case "Mutation.proposeRetraction":
+		if e.ComplexityRoot.Mutation.ProposeRetraction == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_proposeRetraction_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProposeRetraction(childComplexity, args["submissionId"].(string), args["entryId"].(string), args["reason"].(string)), true
+	case "Mutation.proposeSource":
+		if e.ComplexityRoot.Mutation.ProposeSource == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_proposeSource_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProposeSource(childComplexity, args["submissionId"].(string), args["id"].(*string), args["input"].(model.SourceInput)), true
+	case "Mutation.proposeState":
+		if e.ComplexityRoot.Mutation.ProposeState == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_proposeState_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProposeState(childComplexity, args["submissionId"].(string), args["id"].(*string), args["input"].(model.StateInput)), true
+	case "Mutation.proposeTechnology":
+		if e.ComplexityRoot.Mutation.ProposeTechnology == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_proposeTechnology_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProposeTechnology(childComplexity, args["submissionId"].(string), args["id"].(*string), args["input"].(model.TechnologyInput)), true
+	case "Mutation.proposeVendor":
+		if e.ComplexityRoot.Mutation.ProposeVendor == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_proposeVendor_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProposeVendor(childComplexity, args["submissionId"].(string), args["id"].(*string), args["input"].(model.VendorInput)), true
+	case "Mutation.proposeVendorResponse":
+		if e.ComplexityRoot.Mutation.ProposeVendorResponse == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_proposeVendorResponse_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProposeVendorResponse(childComplexity, args["submissionId"].(string), args["id"].(*string), args["input"].(model.VendorResponseInput)), true
+	case "Mutation.reviewSubmission":
+		if e.ComplexityRoot.Mutation.ReviewSubmission == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reviewSubmission_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReviewSubmission(childComplexity, args["id"].(string), args["decision"].(registry.ReviewDecision), args["comment"].(*string)), true
+	case "Mutation.submitSubmission":
+		if e.ComplexityRoot.Mutation.SubmitSubmission == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitSubmission_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitSubmission(childComplexity, args["id"].(string)), true
+	case "Mutation.withdrawChange":
+		if e.ComplexityRoot.Mutation.WithdrawChange == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawChange_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawChange(childComplexity, args["changeId"].(string)), true
+	case "Mutation.withdrawSubmission":
+		if e.ComplexityRoot.Mutation.WithdrawSubmission == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawSubmission_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawSubmission(childComplexity, args["id"].(string)), true
+
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
 			break
@@ -1873,6 +2294,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Designations(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.DesignationFilter)), true
 
+	case "Query.me":
+		if e.ComplexityRoot.Query.Me == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Me(childComplexity), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -1939,6 +2366,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.States(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.StateFilter)), true
+	case "Query.submissions":
+		if e.ComplexityRoot.Query.Submissions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_submissions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Submissions(childComplexity, args["status"].([]registry.SubmissionStatus), args["first"].(*int), args["after"].(*string)), true
 	case "Query.technologies":
 		if e.ComplexityRoot.Query.Technologies == nil {
 			break
@@ -2072,6 +2510,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReligiousCommunity.VersionAt(childComplexity, args["at"].(time.Time)), true
+
+	case "Review.comment":
+		if e.ComplexityRoot.Review.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.Comment(childComplexity), true
+	case "Review.createdAt":
+		if e.ComplexityRoot.Review.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.CreatedAt(childComplexity), true
+	case "Review.decision":
+		if e.ComplexityRoot.Review.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.Decision(childComplexity), true
+	case "Review.id":
+		if e.ComplexityRoot.Review.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.ID(childComplexity), true
+	case "Review.reviewer":
+		if e.ComplexityRoot.Review.Reviewer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.Reviewer(childComplexity), true
 
 	case "Source.accessedOn":
 		if e.ComplexityRoot.Source.AccessedOn == nil {
@@ -2414,6 +2883,124 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StateEdge.Node(childComplexity), true
 
+	case "Submission.author":
+		if e.ComplexityRoot.Submission.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Submission.Author(childComplexity), true
+	case "Submission.changes":
+		if e.ComplexityRoot.Submission.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Submission.Changes(childComplexity), true
+	case "Submission.correction":
+		if e.ComplexityRoot.Submission.Correction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Submission.Correction(childComplexity), true
+	case "Submission.createdAt":
+		if e.ComplexityRoot.Submission.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Submission.CreatedAt(childComplexity), true
+	case "Submission.description":
+		if e.ComplexityRoot.Submission.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Submission.Description(childComplexity), true
+	case "Submission.id":
+		if e.ComplexityRoot.Submission.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Submission.ID(childComplexity), true
+	case "Submission.mergedAt":
+		if e.ComplexityRoot.Submission.MergedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Submission.MergedAt(childComplexity), true
+	case "Submission.reviews":
+		if e.ComplexityRoot.Submission.Reviews == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Submission.Reviews(childComplexity), true
+	case "Submission.status":
+		if e.ComplexityRoot.Submission.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Submission.Status(childComplexity), true
+	case "Submission.submittedAt":
+		if e.ComplexityRoot.Submission.SubmittedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Submission.SubmittedAt(childComplexity), true
+	case "Submission.title":
+		if e.ComplexityRoot.Submission.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Submission.Title(childComplexity), true
+
+	case "SubmissionConnection.edges":
+		if e.ComplexityRoot.SubmissionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmissionConnection.Edges(childComplexity), true
+	case "SubmissionConnection.nodes":
+		if e.ComplexityRoot.SubmissionConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmissionConnection.Nodes(childComplexity), true
+	case "SubmissionConnection.pageInfo":
+		if e.ComplexityRoot.SubmissionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmissionConnection.PageInfo(childComplexity), true
+	case "SubmissionConnection.totalCount":
+		if e.ComplexityRoot.SubmissionConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmissionConnection.TotalCount(childComplexity), true
+
+	case "SubmissionEdge.cursor":
+		if e.ComplexityRoot.SubmissionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmissionEdge.Cursor(childComplexity), true
+	case "SubmissionEdge.node":
+		if e.ComplexityRoot.SubmissionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmissionEdge.Node(childComplexity), true
+
+	case "SubmissionPayload.submission":
+		if e.ComplexityRoot.SubmissionPayload.Submission == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmissionPayload.Submission(childComplexity), true
+	case "SubmissionPayload.userErrors":
+		if e.ComplexityRoot.SubmissionPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmissionPayload.UserErrors(childComplexity), true
+
 	case "Technology.children":
 		if e.ComplexityRoot.Technology.Children == nil {
 			break
@@ -2520,6 +3107,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Technology.VersionAt(childComplexity, args["at"].(time.Time)), true
+
+	case "User.id":
+		if e.ComplexityRoot.User.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.ID(childComplexity), true
+	case "User.name":
+		if e.ComplexityRoot.User.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Name(childComplexity), true
+	case "User.role":
+		if e.ComplexityRoot.User.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Role(childComplexity), true
+
+	case "UserError.code":
+		if e.ComplexityRoot.UserError.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserError.Code(childComplexity), true
+	case "UserError.field":
+		if e.ComplexityRoot.UserError.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserError.Field(childComplexity), true
+	case "UserError.message":
+		if e.ComplexityRoot.UserError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserError.Message(childComplexity), true
 
 	case "Vendor.aliases":
 		if e.ComplexityRoot.Vendor.Aliases == nil {
@@ -2830,12 +3455,27 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AbuseFilter", ec.unmarshalInputAbuseFilter),
+			graphql.NewInputUnmarshaler("AbuseInput", ec.unmarshalInputAbuseInput),
+			graphql.NewInputUnmarshaler("AgencyInput", ec.unmarshalInputAgencyInput),
+			graphql.NewInputUnmarshaler("CitationInput", ec.unmarshalInputCitationInput),
+			graphql.NewInputUnmarshaler("CommunityInput", ec.unmarshalInputCommunityInput),
+			graphql.NewInputUnmarshaler("ControlListEntryInput", ec.unmarshalInputControlListEntryInput),
 			graphql.NewInputUnmarshaler("DeploymentFilter", ec.unmarshalInputDeploymentFilter),
+			graphql.NewInputUnmarshaler("DeploymentInput", ec.unmarshalInputDeploymentInput),
 			graphql.NewInputUnmarshaler("DesignationFilter", ec.unmarshalInputDesignationFilter),
+			graphql.NewInputUnmarshaler("DesignationInput", ec.unmarshalInputDesignationInput),
+			graphql.NewInputUnmarshaler("DesignationListInput", ec.unmarshalInputDesignationListInput),
 			graphql.NewInputUnmarshaler("ProductFilter", ec.unmarshalInputProductFilter),
+			graphql.NewInputUnmarshaler("ProductInput", ec.unmarshalInputProductInput),
 			graphql.NewInputUnmarshaler("SourceFilter", ec.unmarshalInputSourceFilter),
+			graphql.NewInputUnmarshaler("SourceInput", ec.unmarshalInputSourceInput),
 			graphql.NewInputUnmarshaler("StateFilter", ec.unmarshalInputStateFilter),
+			graphql.NewInputUnmarshaler("StateInput", ec.unmarshalInputStateInput),
+			graphql.NewInputUnmarshaler("SubmissionInput", ec.unmarshalInputSubmissionInput),
+			graphql.NewInputUnmarshaler("TechnologyInput", ec.unmarshalInputTechnologyInput),
 			graphql.NewInputUnmarshaler("VendorFilter", ec.unmarshalInputVendorFilter),
+			graphql.NewInputUnmarshaler("VendorInput", ec.unmarshalInputVendorInput),
+			graphql.NewInputUnmarshaler("VendorResponseInput", ec.unmarshalInputVendorResponseInput),
 		)
 	}
 	first := true
@@ -2870,6 +3510,21 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			}
 
 			return &response
+		}
+	case ast.Mutation:
+		return func(ctx context.Context) *graphql.Response {
+			if !first {
+				return nil
+			}
+			first = false
+			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
+			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
+			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
 		}
 
 	default:
@@ -3239,6 +3894,314 @@ input SourceFilter {
   publisher: String
   "Also list retracted sources; false when left out."
   includeRetracted: Boolean
+}
+`, BuiltIn: false},
+	{Name: "../../schema/editorial.graphqls", Input: `# The editorial workflow: accounts, submissions of proposed changes, reviews.
+# Everything here is visible only to signed-in users whose role allows it.
+
+"""The kind of an entry."""
+enum EntryType {
+  STATE
+  AGENCY
+  VENDOR
+  PRODUCT
+  TECHNOLOGY
+  DEPLOYMENT
+  ABUSE
+  COMMUNITY
+  DESIGNATION_LIST
+  DESIGNATION
+  CONTROL_LIST_ENTRY
+  SOURCE
+  VENDOR_RESPONSE
+}
+
+
+enum Role {
+  CONTRIBUTOR
+  EDITOR
+  ADMIN
+}
+
+type User implements Node {
+  id: ID!
+  name: String!
+  role: Role!
+}
+
+enum SubmissionStatus {
+  DRAFT
+  SUBMITTED
+  CHANGES_REQUESTED
+  MERGED
+  REJECTED
+  WITHDRAWN
+}
+
+"""A set of proposed changes reviewed and merged together, like a pull request for data."""
+type Submission implements Node {
+  id: ID!
+  title: String!
+  description: String
+  correction: Boolean!
+  status: SubmissionStatus!
+  author: User!
+  changes: [Change!]!
+  reviews: [Review!]!
+  createdAt: DateTime!
+  submittedAt: DateTime
+  mergedAt: DateTime
+}
+
+enum ChangeOperation {
+  CREATE
+  UPDATE
+  RETRACT
+}
+
+type Change {
+  id: ID!
+  operation: ChangeOperation!
+  entryType: EntryType!
+  "The entry's ID; for CREATE it is assigned when the change is proposed."
+  entryId: ID!
+  "The version an UPDATE or RETRACT was based on."
+  baseVersion: Int
+  proposed: JSON!
+  diff: [FieldChange!]!
+  "For RETRACT: the public reason."
+  reason: String
+}
+
+enum ReviewDecision {
+  APPROVE
+  REQUEST_CHANGES
+  REJECT
+}
+
+type Review {
+  id: ID!
+  reviewer: User!
+  decision: ReviewDecision!
+  comment: String
+  createdAt: DateTime!
+}
+
+enum UserErrorCode {
+  INVALID
+  NOT_FOUND
+  CONFLICT
+  UNSOURCED
+  SELF_REVIEW
+  INVALID_STATE
+}
+
+type UserError {
+  "Path to the input field at fault, such as [\"input\", \"website\"]."
+  field: [String!]
+  message: String!
+  code: UserErrorCode!
+}
+
+type SubmissionPayload {
+  submission: Submission
+  userErrors: [UserError!]!
+}
+
+type ChangePayload {
+  change: Change
+  submission: Submission
+  userErrors: [UserError!]!
+}
+
+input CitationInput {
+  "A published source, or one created in the same submission."
+  sourceId: ID!
+  locator: String
+  quote: String
+  field: String
+  "SUPPORTS when left out."
+  stance: CitationStance
+}
+
+input SubmissionInput {
+  title: String!
+  description: String
+  "True when the submission corrects an error in published entries; it then appears in the public corrections log."
+  correction: Boolean
+}
+
+input StateInput {
+  countryCode: CountryCode!
+  name: String!
+  summary: String
+  citations: [CitationInput!]
+}
+
+input AgencyInput {
+  stateId: ID!
+  name: String!
+  kind: String
+  description: String
+  citations: [CitationInput!]
+}
+
+input VendorInput {
+  name: String!
+  slug: String
+  aliases: [String!]
+  countryCode: CountryCode
+  website: URL
+  wikidataId: String
+  description: String
+  parentId: ID
+  citations: [CitationInput!]
+}
+
+input TechnologyInput {
+  name: String!
+  slug: String
+  description: String
+  parentId: ID
+  citations: [CitationInput!]
+}
+
+input ProductInput {
+  vendorId: ID!
+  name: String!
+  technologyIds: [ID!]!
+  description: String
+  controlListEntryIds: [ID!]
+  citations: [CitationInput!]
+}
+
+input DeploymentInput {
+  stateId: ID!
+  agencyId: ID
+  vendorId: ID
+  productId: ID
+  technologyId: ID!
+  startDate: PartialDate
+  endDate: PartialDate
+  location: String
+  description: String
+  confidence: Confidence!
+  citations: [CitationInput!]!
+}
+
+input AbuseInput {
+  title: String!
+  summary: String!
+  stateId: ID!
+  agencyIds: [ID!]
+  communityIds: [ID!]
+  categories: [AbuseCategory!]!
+  startDate: PartialDate
+  endDate: PartialDate
+  location: String
+  confidence: Confidence!
+  deploymentIds: [ID!]
+  citations: [CitationInput!]!
+}
+
+input CommunityInput {
+  name: String!
+  religion: String
+  description: String
+  citations: [CitationInput!]
+}
+
+input DesignationListInput {
+  code: String!
+  name: String!
+  authority: String!
+  jurisdiction: String!
+  url: URL
+  citations: [CitationInput!]
+}
+
+input DesignationInput {
+  listId: ID!
+  subjectId: ID!
+  listedOn: PartialDate!
+  removedOn: PartialDate
+  legalReference: String
+  reason: String
+  citations: [CitationInput!]!
+}
+
+input ControlListEntryInput {
+  regime: ControlRegime!
+  code: String!
+  title: String!
+  description: String
+  "Addition: the technologies the entry's control text covers."
+  technologyIds: [ID!]
+  citations: [CitationInput!]
+}
+
+input SourceInput {
+  title: String!
+  kind: SourceKind!
+  publisher: String
+  authors: [String!]
+  url: URL
+  archiveUrl: URL
+  publishedOn: PartialDate
+  accessedOn: PartialDate
+  language: String
+  contentSha256: String
+  confidential: Boolean
+}
+
+input VendorResponseInput {
+  vendorId: ID!
+  aboutId: ID
+  requestedOn: PartialDate
+  replyStatus: ReplyStatus!
+  respondedOn: PartialDate
+  summary: String
+  sourceId: ID
+  citations: [CitationInput!]
+}
+
+
+"""A page of submissions."""
+type SubmissionConnection { edges: [SubmissionEdge!]! nodes: [Submission!]! pageInfo: PageInfo! totalCount: Int! }
+"""A submission and its cursor."""
+type SubmissionEdge { cursor: String! node: Submission! }
+
+extend type Query {
+  "The signed-in user; null for anonymous readers."
+  me: User
+  "Contributors see their own submissions; editors and admins see all. Newest first."
+  submissions(status: [SubmissionStatus!], first: Int, after: String): SubmissionConnection!
+}
+
+type Mutation {
+  createSubmission(input: SubmissionInput!): SubmissionPayload!
+
+  "Each propose* adds a change to a submission: a CREATE when id is null, else an UPDATE of that entry."
+  proposeState(submissionId: ID!, id: ID, input: StateInput!): ChangePayload!
+  proposeAgency(submissionId: ID!, id: ID, input: AgencyInput!): ChangePayload!
+  proposeVendor(submissionId: ID!, id: ID, input: VendorInput!): ChangePayload!
+  proposeTechnology(submissionId: ID!, id: ID, input: TechnologyInput!): ChangePayload!
+  proposeProduct(submissionId: ID!, id: ID, input: ProductInput!): ChangePayload!
+  proposeDeployment(submissionId: ID!, id: ID, input: DeploymentInput!): ChangePayload!
+  proposeAbuse(submissionId: ID!, id: ID, input: AbuseInput!): ChangePayload!
+  proposeCommunity(submissionId: ID!, id: ID, input: CommunityInput!): ChangePayload!
+  proposeDesignationList(submissionId: ID!, id: ID, input: DesignationListInput!): ChangePayload!
+  proposeDesignation(submissionId: ID!, id: ID, input: DesignationInput!): ChangePayload!
+  proposeControlListEntry(submissionId: ID!, id: ID, input: ControlListEntryInput!): ChangePayload!
+  proposeSource(submissionId: ID!, id: ID, input: SourceInput!): ChangePayload!
+  proposeVendorResponse(submissionId: ID!, id: ID, input: VendorResponseInput!): ChangePayload!
+  proposeRetraction(submissionId: ID!, entryId: ID!, reason: String!): ChangePayload!
+  withdrawChange(changeId: ID!): SubmissionPayload!
+
+  submitSubmission(id: ID!): SubmissionPayload!
+  "An editor other than the author reviews; APPROVE merges every change atomically."
+  reviewSubmission(id: ID!, decision: ReviewDecision!, comment: String): SubmissionPayload!
+  withdrawSubmission(id: ID!): SubmissionPayload!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/entries.graphqls", Input: `"""
@@ -4131,6 +5094,40 @@ func (ec *executionContext) childFields_Agency(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type Agency", field.Name)
 }
 
+func (ec *executionContext) childFields_Change(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Change_id(ctx, field)
+	case "operation":
+		return ec.fieldContext_Change_operation(ctx, field)
+	case "entryType":
+		return ec.fieldContext_Change_entryType(ctx, field)
+	case "entryId":
+		return ec.fieldContext_Change_entryId(ctx, field)
+	case "baseVersion":
+		return ec.fieldContext_Change_baseVersion(ctx, field)
+	case "proposed":
+		return ec.fieldContext_Change_proposed(ctx, field)
+	case "diff":
+		return ec.fieldContext_Change_diff(ctx, field)
+	case "reason":
+		return ec.fieldContext_Change_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Change", field.Name)
+}
+
+func (ec *executionContext) childFields_ChangePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "change":
+		return ec.fieldContext_ChangePayload_change(ctx, field)
+	case "submission":
+		return ec.fieldContext_ChangePayload_submission(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ChangePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChangePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Citation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4535,6 +5532,22 @@ func (ec *executionContext) childFields_ReligiousCommunity(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type ReligiousCommunity", field.Name)
 }
 
+func (ec *executionContext) childFields_Review(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Review_id(ctx, field)
+	case "reviewer":
+		return ec.fieldContext_Review_reviewer(ctx, field)
+	case "decision":
+		return ec.fieldContext_Review_decision(ctx, field)
+	case "comment":
+		return ec.fieldContext_Review_comment(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Review_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Review", field.Name)
+}
+
 func (ec *executionContext) childFields_Source(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4671,6 +5684,68 @@ func (ec *executionContext) childFields_StateEdge(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type StateEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Submission(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Submission_id(ctx, field)
+	case "title":
+		return ec.fieldContext_Submission_title(ctx, field)
+	case "description":
+		return ec.fieldContext_Submission_description(ctx, field)
+	case "correction":
+		return ec.fieldContext_Submission_correction(ctx, field)
+	case "status":
+		return ec.fieldContext_Submission_status(ctx, field)
+	case "author":
+		return ec.fieldContext_Submission_author(ctx, field)
+	case "changes":
+		return ec.fieldContext_Submission_changes(ctx, field)
+	case "reviews":
+		return ec.fieldContext_Submission_reviews(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Submission_createdAt(ctx, field)
+	case "submittedAt":
+		return ec.fieldContext_Submission_submittedAt(ctx, field)
+	case "mergedAt":
+		return ec.fieldContext_Submission_mergedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Submission", field.Name)
+}
+
+func (ec *executionContext) childFields_SubmissionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SubmissionConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_SubmissionConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SubmissionConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SubmissionConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SubmissionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SubmissionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_SubmissionEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_SubmissionEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SubmissionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_SubmissionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "submission":
+		return ec.fieldContext_SubmissionPayload_submission(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_SubmissionPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SubmissionPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Technology(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4707,6 +5782,30 @@ func (ec *executionContext) childFields_Technology(ctx context.Context, field gr
 		return ec.fieldContext_Technology_controlListEntries(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Technology", field.Name)
+}
+
+func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_User_id(ctx, field)
+	case "name":
+		return ec.fieldContext_User_name(ctx, field)
+	case "role":
+		return ec.fieldContext_User_role(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
+}
+
+func (ec *executionContext) childFields_UserError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "field":
+		return ec.fieldContext_UserError_field(ctx, field)
+	case "message":
+		return ec.fieldContext_UserError_message(ctx, field)
+	case "code":
+		return ec.fieldContext_UserError_code(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UserError", field.Name)
 }
 
 func (ec *executionContext) childFields_Vendor(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5215,6 +6314,512 @@ func (ec *executionContext) field_Designation_versionAt_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createSubmission_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SubmissionInput, error) {
+			return ec.unmarshalNSubmissionInput2oversightᚋgraphᚋmodelᚐSubmissionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_proposeAbuse_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "submissionId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["submissionId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AbuseInput, error) {
+			return ec.unmarshalNAbuseInput2oversightᚋgraphᚋmodelᚐAbuseInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_proposeAgency_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "submissionId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["submissionId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AgencyInput, error) {
+			return ec.unmarshalNAgencyInput2oversightᚋgraphᚋmodelᚐAgencyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_proposeCommunity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "submissionId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["submissionId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CommunityInput, error) {
+			return ec.unmarshalNCommunityInput2oversightᚋgraphᚋmodelᚐCommunityInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_proposeControlListEntry_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "submissionId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["submissionId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ControlListEntryInput, error) {
+			return ec.unmarshalNControlListEntryInput2oversightᚋgraphᚋmodelᚐControlListEntryInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_proposeDeployment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "submissionId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["submissionId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DeploymentInput, error) {
+			return ec.unmarshalNDeploymentInput2oversightᚋgraphᚋmodelᚐDeploymentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_proposeDesignationList_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "submissionId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["submissionId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DesignationListInput, error) {
+			return ec.unmarshalNDesignationListInput2oversightᚋgraphᚋmodelᚐDesignationListInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_proposeDesignation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "submissionId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["submissionId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DesignationInput, error) {
+			return ec.unmarshalNDesignationInput2oversightᚋgraphᚋmodelᚐDesignationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_proposeProduct_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "submissionId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["submissionId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ProductInput, error) {
+			return ec.unmarshalNProductInput2oversightᚋgraphᚋmodelᚐProductInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_proposeRetraction_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "submissionId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["submissionId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "entryId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["entryId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_proposeSource_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "submissionId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["submissionId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SourceInput, error) {
+			return ec.unmarshalNSourceInput2oversightᚋgraphᚋmodelᚐSourceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_proposeState_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "submissionId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["submissionId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.StateInput, error) {
+			return ec.unmarshalNStateInput2oversightᚋgraphᚋmodelᚐStateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_proposeTechnology_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "submissionId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["submissionId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.TechnologyInput, error) {
+			return ec.unmarshalNTechnologyInput2oversightᚋgraphᚋmodelᚐTechnologyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_proposeVendorResponse_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "submissionId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["submissionId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.VendorResponseInput, error) {
+			return ec.unmarshalNVendorResponseInput2oversightᚋgraphᚋmodelᚐVendorResponseInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_proposeVendor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "submissionId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["submissionId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.VendorInput, error) {
+			return ec.unmarshalNVendorInput2oversightᚋgraphᚋmodelᚐVendorInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reviewSubmission_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "decision",
+		func(ctx context.Context, v any) (registry.ReviewDecision, error) {
+			return ec.unmarshalNReviewDecision2oversightᚋinternalᚋregistryᚐReviewDecision(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["decision"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitSubmission_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_withdrawChange_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "changeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["changeId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_withdrawSubmission_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Product_deployments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5528,6 +7133,36 @@ func (ec *executionContext) field_Query_states_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["filter"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_submissions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) ([]registry.SubmissionStatus, error) {
+			return ec.unmarshalOSubmissionStatus2ᚕoversightᚋinternalᚋregistryᚐSubmissionStatusᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -7236,6 +8871,295 @@ func (ec *executionContext) fieldContext_Agency_designations(_ context.Context, 
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Designation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Change_id(ctx context.Context, field graphql.CollectedField, obj *registry.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Change().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Change_operation(ctx context.Context, field graphql.CollectedField, obj *registry.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_operation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Operation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v registry.ChangeOperation) graphql.Marshaler {
+			return ec.marshalNChangeOperation2oversightᚋinternalᚋregistryᚐChangeOperation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_operation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, false, false, "ChangeOperation")
+}
+
+func (ec *executionContext) _Change_entryType(ctx context.Context, field graphql.CollectedField, obj *registry.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_entryType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntryType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v registry.EntryType) graphql.Marshaler {
+			return ec.marshalNEntryType2oversightᚋinternalᚋregistryᚐEntryType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_entryType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, false, false, "EntryType")
+}
+
+func (ec *executionContext) _Change_entryId(ctx context.Context, field graphql.CollectedField, obj *registry.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_entryId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Change().EntryID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_entryId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Change_baseVersion(ctx context.Context, field graphql.CollectedField, obj *registry.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_baseVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BaseVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Change_baseVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Change_proposed(ctx context.Context, field graphql.CollectedField, obj *registry.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_proposed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Change().Proposed(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalNJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_proposed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, true, true, "JSON")
+}
+
+func (ec *executionContext) _Change_diff(ctx context.Context, field graphql.CollectedField, obj *registry.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_diff(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Change().Diff(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*registry.FieldChange) graphql.Marshaler {
+			return ec.marshalNFieldChange2ᚕᚖoversightᚋinternalᚋregistryᚐFieldChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_diff(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Change",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FieldChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Change_reason(ctx context.Context, field graphql.CollectedField, obj *registry.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Change_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChangePayload_change(ctx context.Context, field graphql.CollectedField, obj *model.ChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangePayload_change(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Change, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *registry.Change) graphql.Marshaler {
+			return ec.marshalOChange2ᚖoversightᚋinternalᚋregistryᚐChange(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChangePayload_change(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Change(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangePayload_submission(ctx context.Context, field graphql.CollectedField, obj *model.ChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangePayload_submission(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Submission, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *registry.Submission) graphql.Marshaler {
+			return ec.marshalOSubmission2ᚖoversightᚋinternalᚋregistryᚐSubmission(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChangePayload_submission(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Submission(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*registry.FieldError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖoversightᚋinternalᚋregistryᚐFieldErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -10110,6 +12034,842 @@ func (ec *executionContext) fieldContext_FieldChange_after(_ context.Context, fi
 	return graphql.NewScalarFieldContext("FieldChange", field, false, false, "JSON")
 }
 
+func (ec *executionContext) _Mutation_createSubmission(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createSubmission(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateSubmission(ctx, fc.Args["input"].(model.SubmissionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SubmissionPayload) graphql.Marshaler {
+			return ec.marshalNSubmissionPayload2ᚖoversightᚋgraphᚋmodelᚐSubmissionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createSubmission(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SubmissionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createSubmission_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_proposeState(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_proposeState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProposeState(ctx, fc.Args["submissionId"].(string), fc.Args["id"].(*string), fc.Args["input"].(model.StateInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ChangePayload) graphql.Marshaler {
+			return ec.marshalNChangePayload2ᚖoversightᚋgraphᚋmodelᚐChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_proposeState(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_proposeState_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_proposeAgency(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_proposeAgency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProposeAgency(ctx, fc.Args["submissionId"].(string), fc.Args["id"].(*string), fc.Args["input"].(model.AgencyInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ChangePayload) graphql.Marshaler {
+			return ec.marshalNChangePayload2ᚖoversightᚋgraphᚋmodelᚐChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_proposeAgency(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_proposeAgency_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_proposeVendor(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_proposeVendor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProposeVendor(ctx, fc.Args["submissionId"].(string), fc.Args["id"].(*string), fc.Args["input"].(model.VendorInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ChangePayload) graphql.Marshaler {
+			return ec.marshalNChangePayload2ᚖoversightᚋgraphᚋmodelᚐChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_proposeVendor(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_proposeVendor_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_proposeTechnology(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_proposeTechnology(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProposeTechnology(ctx, fc.Args["submissionId"].(string), fc.Args["id"].(*string), fc.Args["input"].(model.TechnologyInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ChangePayload) graphql.Marshaler {
+			return ec.marshalNChangePayload2ᚖoversightᚋgraphᚋmodelᚐChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_proposeTechnology(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_proposeTechnology_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_proposeProduct(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_proposeProduct(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProposeProduct(ctx, fc.Args["submissionId"].(string), fc.Args["id"].(*string), fc.Args["input"].(model.ProductInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ChangePayload) graphql.Marshaler {
+			return ec.marshalNChangePayload2ᚖoversightᚋgraphᚋmodelᚐChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_proposeProduct(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_proposeProduct_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_proposeDeployment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_proposeDeployment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProposeDeployment(ctx, fc.Args["submissionId"].(string), fc.Args["id"].(*string), fc.Args["input"].(model.DeploymentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ChangePayload) graphql.Marshaler {
+			return ec.marshalNChangePayload2ᚖoversightᚋgraphᚋmodelᚐChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_proposeDeployment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_proposeDeployment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_proposeAbuse(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_proposeAbuse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProposeAbuse(ctx, fc.Args["submissionId"].(string), fc.Args["id"].(*string), fc.Args["input"].(model.AbuseInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ChangePayload) graphql.Marshaler {
+			return ec.marshalNChangePayload2ᚖoversightᚋgraphᚋmodelᚐChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_proposeAbuse(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_proposeAbuse_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_proposeCommunity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_proposeCommunity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProposeCommunity(ctx, fc.Args["submissionId"].(string), fc.Args["id"].(*string), fc.Args["input"].(model.CommunityInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ChangePayload) graphql.Marshaler {
+			return ec.marshalNChangePayload2ᚖoversightᚋgraphᚋmodelᚐChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_proposeCommunity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_proposeCommunity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_proposeDesignationList(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_proposeDesignationList(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProposeDesignationList(ctx, fc.Args["submissionId"].(string), fc.Args["id"].(*string), fc.Args["input"].(model.DesignationListInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ChangePayload) graphql.Marshaler {
+			return ec.marshalNChangePayload2ᚖoversightᚋgraphᚋmodelᚐChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_proposeDesignationList(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_proposeDesignationList_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_proposeDesignation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_proposeDesignation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProposeDesignation(ctx, fc.Args["submissionId"].(string), fc.Args["id"].(*string), fc.Args["input"].(model.DesignationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ChangePayload) graphql.Marshaler {
+			return ec.marshalNChangePayload2ᚖoversightᚋgraphᚋmodelᚐChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_proposeDesignation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_proposeDesignation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_proposeControlListEntry(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_proposeControlListEntry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProposeControlListEntry(ctx, fc.Args["submissionId"].(string), fc.Args["id"].(*string), fc.Args["input"].(model.ControlListEntryInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ChangePayload) graphql.Marshaler {
+			return ec.marshalNChangePayload2ᚖoversightᚋgraphᚋmodelᚐChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_proposeControlListEntry(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_proposeControlListEntry_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_proposeSource(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_proposeSource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProposeSource(ctx, fc.Args["submissionId"].(string), fc.Args["id"].(*string), fc.Args["input"].(model.SourceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ChangePayload) graphql.Marshaler {
+			return ec.marshalNChangePayload2ᚖoversightᚋgraphᚋmodelᚐChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_proposeSource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_proposeSource_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_proposeVendorResponse(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_proposeVendorResponse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProposeVendorResponse(ctx, fc.Args["submissionId"].(string), fc.Args["id"].(*string), fc.Args["input"].(model.VendorResponseInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ChangePayload) graphql.Marshaler {
+			return ec.marshalNChangePayload2ᚖoversightᚋgraphᚋmodelᚐChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_proposeVendorResponse(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_proposeVendorResponse_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_proposeRetraction(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_proposeRetraction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProposeRetraction(ctx, fc.Args["submissionId"].(string), fc.Args["entryId"].(string), fc.Args["reason"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ChangePayload) graphql.Marshaler {
+			return ec.marshalNChangePayload2ᚖoversightᚋgraphᚋmodelᚐChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_proposeRetraction(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_proposeRetraction_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_withdrawChange(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_withdrawChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WithdrawChange(ctx, fc.Args["changeId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SubmissionPayload) graphql.Marshaler {
+			return ec.marshalNSubmissionPayload2ᚖoversightᚋgraphᚋmodelᚐSubmissionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_withdrawChange(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SubmissionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_withdrawChange_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitSubmission(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitSubmission(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitSubmission(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SubmissionPayload) graphql.Marshaler {
+			return ec.marshalNSubmissionPayload2ᚖoversightᚋgraphᚋmodelᚐSubmissionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitSubmission(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SubmissionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitSubmission_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reviewSubmission(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reviewSubmission(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReviewSubmission(ctx, fc.Args["id"].(string), fc.Args["decision"].(registry.ReviewDecision), fc.Args["comment"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SubmissionPayload) graphql.Marshaler {
+			return ec.marshalNSubmissionPayload2ᚖoversightᚋgraphᚋmodelᚐSubmissionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reviewSubmission(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SubmissionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reviewSubmission_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_withdrawSubmission(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_withdrawSubmission(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WithdrawSubmission(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SubmissionPayload) graphql.Marshaler {
+			return ec.marshalNSubmissionPayload2ᚖoversightᚋgraphᚋmodelᚐSubmissionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_withdrawSubmission(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SubmissionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_withdrawSubmission_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11488,6 +14248,82 @@ func (ec *executionContext) fieldContext_Query_sources(ctx context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_me(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Me(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *registry.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖoversightᚋinternalᚋregistryᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_me(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_submissions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_submissions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Submissions(ctx, fc.Args["status"].([]registry.SubmissionStatus), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SubmissionConnection) graphql.Marshaler {
+			return ec.marshalNSubmissionConnection2ᚖoversightᚋgraphᚋmodelᚐSubmissionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_submissions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SubmissionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_submissions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11933,6 +14769,130 @@ func (ec *executionContext) fieldContext_ReligiousCommunity_abuses(ctx context.C
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Review_id(ctx context.Context, field graphql.CollectedField, obj *registry.Review) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Review_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Review().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Review_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Review", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Review_reviewer(ctx context.Context, field graphql.CollectedField, obj *registry.Review) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Review_reviewer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Review().Reviewer(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *registry.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖoversightᚋinternalᚋregistryᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Review_reviewer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Review",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Review_decision(ctx context.Context, field graphql.CollectedField, obj *registry.Review) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Review_decision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Decision, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v registry.ReviewDecision) graphql.Marshaler {
+			return ec.marshalNReviewDecision2oversightᚋinternalᚋregistryᚐReviewDecision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Review_decision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Review", field, false, false, "ReviewDecision")
+}
+
+func (ec *executionContext) _Review_comment(ctx context.Context, field graphql.CollectedField, obj *registry.Review) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Review_comment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Review_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Review", field, false, false, "String")
+}
+
+func (ec *executionContext) _Review_createdAt(ctx context.Context, field graphql.CollectedField, obj *registry.Review) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Review_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Review_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Review", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _Source_id(ctx context.Context, field graphql.CollectedField, obj *registry.Source) (ret graphql.Marshaler) {
@@ -13349,6 +16309,524 @@ func (ec *executionContext) fieldContext_StateEdge_node(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Submission_id(ctx context.Context, field graphql.CollectedField, obj *registry.Submission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Submission_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Submission().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Submission_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Submission", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Submission_title(ctx context.Context, field graphql.CollectedField, obj *registry.Submission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Submission_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Submission_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Submission", field, false, false, "String")
+}
+
+func (ec *executionContext) _Submission_description(ctx context.Context, field graphql.CollectedField, obj *registry.Submission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Submission_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Submission_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Submission", field, false, false, "String")
+}
+
+func (ec *executionContext) _Submission_correction(ctx context.Context, field graphql.CollectedField, obj *registry.Submission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Submission_correction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Correction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Submission_correction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Submission", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Submission_status(ctx context.Context, field graphql.CollectedField, obj *registry.Submission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Submission_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v registry.SubmissionStatus) graphql.Marshaler {
+			return ec.marshalNSubmissionStatus2oversightᚋinternalᚋregistryᚐSubmissionStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Submission_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Submission", field, false, false, "SubmissionStatus")
+}
+
+func (ec *executionContext) _Submission_author(ctx context.Context, field graphql.CollectedField, obj *registry.Submission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Submission_author(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Submission().Author(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *registry.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖoversightᚋinternalᚋregistryᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Submission_author(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Submission",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Submission_changes(ctx context.Context, field graphql.CollectedField, obj *registry.Submission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Submission_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Submission().Changes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*registry.Change) graphql.Marshaler {
+			return ec.marshalNChange2ᚕᚖoversightᚋinternalᚋregistryᚐChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Submission_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Submission",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Change(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Submission_reviews(ctx context.Context, field graphql.CollectedField, obj *registry.Submission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Submission_reviews(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Submission().Reviews(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*registry.Review) graphql.Marshaler {
+			return ec.marshalNReview2ᚕᚖoversightᚋinternalᚋregistryᚐReviewᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Submission_reviews(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Submission",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Review(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Submission_createdAt(ctx context.Context, field graphql.CollectedField, obj *registry.Submission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Submission_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Submission_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Submission", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Submission_submittedAt(ctx context.Context, field graphql.CollectedField, obj *registry.Submission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Submission_submittedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubmittedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Submission_submittedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Submission", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Submission_mergedAt(ctx context.Context, field graphql.CollectedField, obj *registry.Submission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Submission_mergedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MergedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Submission_mergedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Submission", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _SubmissionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SubmissionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubmissionConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SubmissionEdge) graphql.Marshaler {
+			return ec.marshalNSubmissionEdge2ᚕᚖoversightᚋgraphᚋmodelᚐSubmissionEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubmissionConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SubmissionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SubmissionEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SubmissionConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.SubmissionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubmissionConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*registry.Submission) graphql.Marshaler {
+			return ec.marshalNSubmission2ᚕᚖoversightᚋinternalᚋregistryᚐSubmissionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubmissionConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SubmissionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Submission(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SubmissionConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.SubmissionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubmissionConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖoversightᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubmissionConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SubmissionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SubmissionConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.SubmissionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubmissionConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubmissionConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubmissionConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SubmissionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SubmissionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubmissionEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubmissionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubmissionEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _SubmissionEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SubmissionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubmissionEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *registry.Submission) graphql.Marshaler {
+			return ec.marshalNSubmission2ᚖoversightᚋinternalᚋregistryᚐSubmission(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubmissionEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SubmissionEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Submission(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SubmissionPayload_submission(ctx context.Context, field graphql.CollectedField, obj *model.SubmissionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubmissionPayload_submission(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Submission, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *registry.Submission) graphql.Marshaler {
+			return ec.marshalOSubmission2ᚖoversightᚋinternalᚋregistryᚐSubmission(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SubmissionPayload_submission(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SubmissionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Submission(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SubmissionPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.SubmissionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubmissionPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*registry.FieldError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖoversightᚋinternalᚋregistryᚐFieldErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubmissionPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SubmissionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Technology_id(ctx context.Context, field graphql.CollectedField, obj *registry.Technology) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13802,6 +17280,144 @@ func (ec *executionContext) fieldContext_Technology_controlListEntries(_ context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *registry.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "ID")
+}
+
+func (ec *executionContext) _User_name(ctx context.Context, field graphql.CollectedField, obj *registry.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Name(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "String")
+}
+
+func (ec *executionContext) _User_role(ctx context.Context, field graphql.CollectedField, obj *registry.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v registry.Role) graphql.Marshaler {
+			return ec.marshalNRole2oversightᚋinternalᚋregistryᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, false, false, "Role")
+}
+
+func (ec *executionContext) _UserError_field(ctx context.Context, field graphql.CollectedField, obj *registry.FieldError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserError_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UserError_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserError", field, false, false, "String")
+}
+
+func (ec *executionContext) _UserError_message(ctx context.Context, field graphql.CollectedField, obj *registry.FieldError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserError_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserError", field, false, false, "String")
+}
+
+func (ec *executionContext) _UserError_code(ctx context.Context, field graphql.CollectedField, obj *registry.FieldError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserError_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v registry.Code) graphql.Marshaler {
+			return ec.marshalNUserErrorCode2oversightᚋinternalᚋregistryᚐCode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserError_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserError", field, false, false, "UserErrorCode")
 }
 
 func (ec *executionContext) _Vendor_id(ctx context.Context, field graphql.CollectedField, obj *registry.Vendor) (ret graphql.Marshaler) {
@@ -16250,6 +19866,405 @@ func UnmarshalAbuseFilter(ctx context.Context, raw any) (model.AbuseFilter, erro
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAbuseInput(ctx context.Context, obj any) (model.AbuseInput, error) {
+	var it model.AbuseInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "summary", "stateId", "agencyIds", "communityIds", "categories", "startDate", "endDate", "location", "confidence", "deploymentIds", "citations"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "summary":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Summary = data
+		case "stateId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stateId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StateID = data
+		case "agencyIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agencyIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AgencyIds = graphql.OmittableOf(data)
+		case "communityIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("communityIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommunityIds = graphql.OmittableOf(data)
+		case "categories":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categories"))
+			data, err := ec.unmarshalNAbuseCategory2ᚕoversightᚋinternalᚋregistryᚐAbuseCategoryᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Categories = data
+		case "startDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startDate"))
+			data, err := ec.unmarshalOPartialDate2ᚖoversightᚋinternalᚋregistryᚐPartialDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartDate = graphql.OmittableOf(data)
+		case "endDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endDate"))
+			data, err := ec.unmarshalOPartialDate2ᚖoversightᚋinternalᚋregistryᚐPartialDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndDate = graphql.OmittableOf(data)
+		case "location":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("location"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Location = graphql.OmittableOf(data)
+		case "confidence":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confidence"))
+			data, err := ec.unmarshalNConfidence2oversightᚋinternalᚋregistryᚐConfidence(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Confidence = data
+		case "deploymentIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deploymentIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeploymentIds = graphql.OmittableOf(data)
+		case "citations":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("citations"))
+			data, err := ec.unmarshalNCitationInput2ᚕᚖoversightᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Citations = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAbuseInput unmarshals raw into the AbuseInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAbuseInput(ctx context.Context, raw any) (model.AbuseInput, error) {
+	var out model.AbuseInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AbuseInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAgencyInput(ctx context.Context, obj any) (model.AgencyInput, error) {
+	var it model.AgencyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"stateId", "name", "kind", "description", "citations"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "stateId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stateId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StateID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = graphql.OmittableOf(data)
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = graphql.OmittableOf(data)
+		case "citations":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("citations"))
+			data, err := ec.unmarshalOCitationInput2ᚕᚖoversightᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Citations = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAgencyInput unmarshals raw into the AgencyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAgencyInput(ctx context.Context, raw any) (model.AgencyInput, error) {
+	var out model.AgencyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AgencyInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCitationInput(ctx context.Context, obj any) (model.CitationInput, error) {
+	var it model.CitationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"sourceId", "locator", "quote", "field", "stance"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "sourceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceID = data
+		case "locator":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locator"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Locator = graphql.OmittableOf(data)
+		case "quote":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quote"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quote = graphql.OmittableOf(data)
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = graphql.OmittableOf(data)
+		case "stance":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stance"))
+			data, err := ec.unmarshalOCitationStance2ᚖoversightᚋinternalᚋregistryᚐCitationStance(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Stance = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCitationInput unmarshals raw into the CitationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCitationInput(ctx context.Context, raw any) (model.CitationInput, error) {
+	var out model.CitationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CitationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCommunityInput(ctx context.Context, obj any) (model.CommunityInput, error) {
+	var it model.CommunityInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "religion", "description", "citations"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "religion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("religion"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Religion = graphql.OmittableOf(data)
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = graphql.OmittableOf(data)
+		case "citations":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("citations"))
+			data, err := ec.unmarshalOCitationInput2ᚕᚖoversightᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Citations = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCommunityInput unmarshals raw into the CommunityInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCommunityInput(ctx context.Context, raw any) (model.CommunityInput, error) {
+	var out model.CommunityInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CommunityInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputControlListEntryInput(ctx context.Context, obj any) (model.ControlListEntryInput, error) {
+	var it model.ControlListEntryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"regime", "code", "title", "description", "technologyIds", "citations"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "regime":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("regime"))
+			data, err := ec.unmarshalNControlRegime2oversightᚋinternalᚋregistryᚐControlRegime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Regime = data
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = graphql.OmittableOf(data)
+		case "technologyIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("technologyIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TechnologyIds = graphql.OmittableOf(data)
+		case "citations":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("citations"))
+			data, err := ec.unmarshalOCitationInput2ᚕᚖoversightᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Citations = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalControlListEntryInput unmarshals raw into the ControlListEntryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalControlListEntryInput(ctx context.Context, raw any) (model.ControlListEntryInput, error) {
+	var out model.ControlListEntryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ControlListEntryInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputDeploymentFilter(ctx context.Context, obj any) (model.DeploymentFilter, error) {
 	var it model.DeploymentFilter
 	if obj == nil {
@@ -16334,6 +20349,118 @@ func UnmarshalDeploymentFilter(ctx context.Context, raw any) (model.DeploymentFi
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDeploymentInput(ctx context.Context, obj any) (model.DeploymentInput, error) {
+	var it model.DeploymentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"stateId", "agencyId", "vendorId", "productId", "technologyId", "startDate", "endDate", "location", "description", "confidence", "citations"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "stateId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stateId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StateID = data
+		case "agencyId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agencyId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AgencyID = graphql.OmittableOf(data)
+		case "vendorId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("vendorId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VendorID = graphql.OmittableOf(data)
+		case "productId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("productId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProductID = graphql.OmittableOf(data)
+		case "technologyId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("technologyId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TechnologyID = data
+		case "startDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startDate"))
+			data, err := ec.unmarshalOPartialDate2ᚖoversightᚋinternalᚋregistryᚐPartialDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartDate = graphql.OmittableOf(data)
+		case "endDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endDate"))
+			data, err := ec.unmarshalOPartialDate2ᚖoversightᚋinternalᚋregistryᚐPartialDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndDate = graphql.OmittableOf(data)
+		case "location":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("location"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Location = graphql.OmittableOf(data)
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = graphql.OmittableOf(data)
+		case "confidence":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confidence"))
+			data, err := ec.unmarshalNConfidence2oversightᚋinternalᚋregistryᚐConfidence(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Confidence = data
+		case "citations":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("citations"))
+			data, err := ec.unmarshalNCitationInput2ᚕᚖoversightᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Citations = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDeploymentInput unmarshals raw into the DeploymentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeploymentInput(ctx context.Context, raw any) (model.DeploymentInput, error) {
+	var out model.DeploymentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeploymentInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputDesignationFilter(ctx context.Context, obj any) (model.DesignationFilter, error) {
 	var it model.DesignationFilter
 	if obj == nil {
@@ -16387,6 +20514,167 @@ func (ec *executionContext) unmarshalInputDesignationFilter(ctx context.Context,
 func UnmarshalDesignationFilter(ctx context.Context, raw any) (model.DesignationFilter, error) {
 	var out model.DesignationFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "DesignationFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDesignationInput(ctx context.Context, obj any) (model.DesignationInput, error) {
+	var it model.DesignationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"listId", "subjectId", "listedOn", "removedOn", "legalReference", "reason", "citations"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "listId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListID = data
+		case "subjectId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectID = data
+		case "listedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listedOn"))
+			data, err := ec.unmarshalNPartialDate2oversightᚋinternalᚋregistryᚐPartialDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListedOn = data
+		case "removedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removedOn"))
+			data, err := ec.unmarshalOPartialDate2ᚖoversightᚋinternalᚋregistryᚐPartialDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemovedOn = graphql.OmittableOf(data)
+		case "legalReference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalReference"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalReference = graphql.OmittableOf(data)
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = graphql.OmittableOf(data)
+		case "citations":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("citations"))
+			data, err := ec.unmarshalNCitationInput2ᚕᚖoversightᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Citations = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDesignationInput unmarshals raw into the DesignationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDesignationInput(ctx context.Context, raw any) (model.DesignationInput, error) {
+	var out model.DesignationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DesignationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDesignationListInput(ctx context.Context, obj any) (model.DesignationListInput, error) {
+	var it model.DesignationListInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"code", "name", "authority", "jurisdiction", "url", "citations"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "authority":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authority"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Authority = data
+		case "jurisdiction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jurisdiction"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Jurisdiction = data
+		case "url":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
+			data, err := ec.unmarshalOURL2ᚖoversightᚋinternalᚋregistryᚐURL(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URL = graphql.OmittableOf(data)
+		case "citations":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("citations"))
+			data, err := ec.unmarshalOCitationInput2ᚕᚖoversightᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Citations = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDesignationListInput unmarshals raw into the DesignationListInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDesignationListInput(ctx context.Context, raw any) (model.DesignationListInput, error) {
+	var out model.DesignationListInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DesignationListInput", raw, &out)
 	return out, err
 }
 
@@ -16453,6 +20741,83 @@ func UnmarshalProductFilter(ctx context.Context, raw any) (model.ProductFilter, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputProductInput(ctx context.Context, obj any) (model.ProductInput, error) {
+	var it model.ProductInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"vendorId", "name", "technologyIds", "description", "controlListEntryIds", "citations"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "vendorId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("vendorId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VendorID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "technologyIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("technologyIds"))
+			data, err := ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TechnologyIds = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = graphql.OmittableOf(data)
+		case "controlListEntryIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("controlListEntryIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ControlListEntryIds = graphql.OmittableOf(data)
+		case "citations":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("citations"))
+			data, err := ec.unmarshalOCitationInput2ᚕᚖoversightᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Citations = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalProductInput unmarshals raw into the ProductInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalProductInput(ctx context.Context, raw any) (model.ProductInput, error) {
+	var out model.ProductInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProductInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSourceFilter(ctx context.Context, obj any) (model.SourceFilter, error) {
 	var it model.SourceFilter
 	if obj == nil {
@@ -16509,6 +20874,118 @@ func UnmarshalSourceFilter(ctx context.Context, raw any) (model.SourceFilter, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSourceInput(ctx context.Context, obj any) (model.SourceInput, error) {
+	var it model.SourceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "kind", "publisher", "authors", "url", "archiveUrl", "publishedOn", "accessedOn", "language", "contentSha256", "confidential"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNSourceKind2oversightᚋinternalᚋregistryᚐSourceKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "publisher":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publisher"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Publisher = graphql.OmittableOf(data)
+		case "authors":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authors"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Authors = graphql.OmittableOf(data)
+		case "url":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
+			data, err := ec.unmarshalOURL2ᚖoversightᚋinternalᚋregistryᚐURL(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URL = graphql.OmittableOf(data)
+		case "archiveUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("archiveUrl"))
+			data, err := ec.unmarshalOURL2ᚖoversightᚋinternalᚋregistryᚐURL(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ArchiveURL = graphql.OmittableOf(data)
+		case "publishedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedOn"))
+			data, err := ec.unmarshalOPartialDate2ᚖoversightᚋinternalᚋregistryᚐPartialDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedOn = graphql.OmittableOf(data)
+		case "accessedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accessedOn"))
+			data, err := ec.unmarshalOPartialDate2ᚖoversightᚋinternalᚋregistryᚐPartialDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccessedOn = graphql.OmittableOf(data)
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = graphql.OmittableOf(data)
+		case "contentSha256":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentSha256"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContentSha256 = graphql.OmittableOf(data)
+		case "confidential":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confidential"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Confidential = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSourceInput unmarshals raw into the SourceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSourceInput(ctx context.Context, raw any) (model.SourceInput, error) {
+	var out model.SourceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SourceInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputStateFilter(ctx context.Context, obj any) (model.StateFilter, error) {
 	var it model.StateFilter
 	if obj == nil {
@@ -16562,6 +21039,195 @@ func (ec *executionContext) unmarshalInputStateFilter(ctx context.Context, obj a
 func UnmarshalStateFilter(ctx context.Context, raw any) (model.StateFilter, error) {
 	var out model.StateFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "StateFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputStateInput(ctx context.Context, obj any) (model.StateInput, error) {
+	var it model.StateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"countryCode", "name", "summary", "citations"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "countryCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("countryCode"))
+			data, err := ec.unmarshalNCountryCode2oversightᚋinternalᚋregistryᚐCountryCode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CountryCode = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "summary":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Summary = graphql.OmittableOf(data)
+		case "citations":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("citations"))
+			data, err := ec.unmarshalOCitationInput2ᚕᚖoversightᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Citations = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStateInput unmarshals raw into the StateInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStateInput(ctx context.Context, raw any) (model.StateInput, error) {
+	var out model.StateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StateInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSubmissionInput(ctx context.Context, obj any) (model.SubmissionInput, error) {
+	var it model.SubmissionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "description", "correction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = graphql.OmittableOf(data)
+		case "correction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correction"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Correction = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSubmissionInput unmarshals raw into the SubmissionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSubmissionInput(ctx context.Context, raw any) (model.SubmissionInput, error) {
+	var out model.SubmissionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SubmissionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputTechnologyInput(ctx context.Context, obj any) (model.TechnologyInput, error) {
+	var it model.TechnologyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "slug", "description", "parentId", "citations"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "slug":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slug"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Slug = graphql.OmittableOf(data)
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = graphql.OmittableOf(data)
+		case "parentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("parentId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParentID = graphql.OmittableOf(data)
+		case "citations":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("citations"))
+			data, err := ec.unmarshalOCitationInput2ᚕᚖoversightᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Citations = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTechnologyInput unmarshals raw into the TechnologyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTechnologyInput(ctx context.Context, raw any) (model.TechnologyInput, error) {
+	var out model.TechnologyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TechnologyInput", raw, &out)
 	return out, err
 }
 
@@ -16639,6 +21305,195 @@ func (ec *executionContext) unmarshalInputVendorFilter(ctx context.Context, obj 
 func UnmarshalVendorFilter(ctx context.Context, raw any) (model.VendorFilter, error) {
 	var out model.VendorFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "VendorFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputVendorInput(ctx context.Context, obj any) (model.VendorInput, error) {
+	var it model.VendorInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "slug", "aliases", "countryCode", "website", "wikidataId", "description", "parentId", "citations"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "slug":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slug"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Slug = graphql.OmittableOf(data)
+		case "aliases":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("aliases"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Aliases = graphql.OmittableOf(data)
+		case "countryCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("countryCode"))
+			data, err := ec.unmarshalOCountryCode2ᚖoversightᚋinternalᚋregistryᚐCountryCode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CountryCode = graphql.OmittableOf(data)
+		case "website":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("website"))
+			data, err := ec.unmarshalOURL2ᚖoversightᚋinternalᚋregistryᚐURL(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Website = graphql.OmittableOf(data)
+		case "wikidataId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("wikidataId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WikidataID = graphql.OmittableOf(data)
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = graphql.OmittableOf(data)
+		case "parentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("parentId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParentID = graphql.OmittableOf(data)
+		case "citations":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("citations"))
+			data, err := ec.unmarshalOCitationInput2ᚕᚖoversightᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Citations = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalVendorInput unmarshals raw into the VendorInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalVendorInput(ctx context.Context, raw any) (model.VendorInput, error) {
+	var out model.VendorInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "VendorInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputVendorResponseInput(ctx context.Context, obj any) (model.VendorResponseInput, error) {
+	var it model.VendorResponseInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"vendorId", "aboutId", "requestedOn", "replyStatus", "respondedOn", "summary", "sourceId", "citations"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "vendorId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("vendorId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VendorID = data
+		case "aboutId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("aboutId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AboutID = graphql.OmittableOf(data)
+		case "requestedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestedOn"))
+			data, err := ec.unmarshalOPartialDate2ᚖoversightᚋinternalᚋregistryᚐPartialDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestedOn = graphql.OmittableOf(data)
+		case "replyStatus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyStatus"))
+			data, err := ec.unmarshalNReplyStatus2oversightᚋinternalᚋregistryᚐReplyStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReplyStatus = data
+		case "respondedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("respondedOn"))
+			data, err := ec.unmarshalOPartialDate2ᚖoversightᚋinternalᚋregistryᚐPartialDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RespondedOn = graphql.OmittableOf(data)
+		case "summary":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Summary = graphql.OmittableOf(data)
+		case "sourceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceID = graphql.OmittableOf(data)
+		case "citations":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("citations"))
+			data, err := ec.unmarshalOCitationInput2ᚕᚖoversightᚋgraphᚋmodelᚐCitationInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Citations = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalVendorResponseInput unmarshals raw into the VendorResponseInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalVendorResponseInput(ctx context.Context, raw any) (model.VendorResponseInput, error) {
+	var out model.VendorResponseInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "VendorResponseInput", raw, &out)
 	return out, err
 }
 
@@ -16879,6 +21734,20 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Abuse(ctx, sel, obj)
+	case registry.User:
+		return ec._User(ctx, sel, &obj)
+	case *registry.User:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._User(ctx, sel, obj)
+	case registry.Submission:
+		return ec._Submission(ctx, sel, &obj)
+	case *registry.Submission:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Submission(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj
@@ -17219,6 +22088,121 @@ func (ec *executionContext) _Agency(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Agency_designations(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var changeImplementors = []string{"Change"}
+
+func (ec *executionContext) _Change(ctx context.Context, sel ast.SelectionSet, obj *registry.Change) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, changeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Change")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Change_id(ctx, field, obj)
+				})
+		case "operation":
+			out.Values[i] = ec._Change_operation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entryType":
+			out.Values[i] = ec._Change_entryType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entryId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Change_entryId(ctx, field, obj)
+				})
+		case "baseVersion":
+			out.Values[i] = ec._Change_baseVersion(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "proposed":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Change_proposed(ctx, field, obj)
+				})
+		case "diff":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Change_diff(ctx, field, obj)
+				})
+		case "reason":
+			out.Values[i] = ec._Change_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var changePayloadImplementors = []string{"ChangePayload"}
+
+func (ec *executionContext) _ChangePayload(ctx context.Context, sel ast.SelectionSet, obj *model.ChangePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, changePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChangePayload")
+		case "change":
+			out.Values[i] = ec._ChangePayload_change(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "submission":
+			out.Values[i] = ec._ChangePayload_submission(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ChangePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -18208,6 +23192,175 @@ func (ec *executionContext) _FieldChange(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var mutationImplementors = []string{"Mutation"}
+
+func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mutationImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Mutation",
+	})
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
+			Object: field.Name,
+			Field:  field,
+		})
+
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Mutation")
+		case "createSubmission":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createSubmission(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "proposeState":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_proposeState(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "proposeAgency":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_proposeAgency(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "proposeVendor":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_proposeVendor(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "proposeTechnology":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_proposeTechnology(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "proposeProduct":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_proposeProduct(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "proposeDeployment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_proposeDeployment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "proposeAbuse":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_proposeAbuse(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "proposeCommunity":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_proposeCommunity(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "proposeDesignationList":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_proposeDesignationList(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "proposeDesignation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_proposeDesignation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "proposeControlListEntry":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_proposeControlListEntry(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "proposeSource":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_proposeSource(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "proposeVendorResponse":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_proposeVendorResponse(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "proposeRetraction":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_proposeRetraction(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withdrawChange":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_withdrawChange(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitSubmission":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitSubmission(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reviewSubmission":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reviewSubmission(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withdrawSubmission":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_withdrawSubmission(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
@@ -18568,6 +23721,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_sources(ctx, field)
 				})
+		case "me":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_me(ctx, field)
+				})
+		case "submissions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_submissions(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -18680,6 +23845,61 @@ func (ec *executionContext) _ReligiousCommunity(ctx context.Context, sel ast.Sel
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ReligiousCommunity_abuses(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reviewImplementors = []string{"Review"}
+
+func (ec *executionContext) _Review(ctx context.Context, sel ast.SelectionSet, obj *registry.Review) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reviewImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Review")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Review_id(ctx, field, obj)
+				})
+		case "reviewer":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Review_reviewer(ctx, field, obj)
+				})
+		case "decision":
+			out.Values[i] = ec._Review_decision(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "comment":
+			out.Values[i] = ec._Review_comment(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Review_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -19129,6 +24349,217 @@ func (ec *executionContext) _StateEdge(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var submissionImplementors = []string{"Submission", "Node"}
+
+func (ec *executionContext) _Submission(ctx context.Context, sel ast.SelectionSet, obj *registry.Submission) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, submissionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Submission")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Submission_id(ctx, field, obj)
+				})
+		case "title":
+			out.Values[i] = ec._Submission_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Submission_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "correction":
+			out.Values[i] = ec._Submission_correction(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Submission_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "author":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Submission_author(ctx, field, obj)
+				})
+		case "changes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Submission_changes(ctx, field, obj)
+				})
+		case "reviews":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Submission_reviews(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Submission_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "submittedAt":
+			out.Values[i] = ec._Submission_submittedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mergedAt":
+			out.Values[i] = ec._Submission_mergedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var submissionConnectionImplementors = []string{"SubmissionConnection"}
+
+func (ec *executionContext) _SubmissionConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SubmissionConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, submissionConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SubmissionConnection")
+		case "edges":
+			out.Values[i] = ec._SubmissionConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._SubmissionConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SubmissionConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._SubmissionConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var submissionEdgeImplementors = []string{"SubmissionEdge"}
+
+func (ec *executionContext) _SubmissionEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SubmissionEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, submissionEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SubmissionEdge")
+		case "cursor":
+			out.Values[i] = ec._SubmissionEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._SubmissionEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var submissionPayloadImplementors = []string{"SubmissionPayload"}
+
+func (ec *executionContext) _SubmissionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SubmissionPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, submissionPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SubmissionPayload")
+		case "submission":
+			out.Values[i] = ec._SubmissionPayload_submission(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._SubmissionPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var technologyImplementors = []string{"Technology", "Node", "Entry"}
 
 func (ec *executionContext) _Technology(ctx context.Context, sel ast.SelectionSet, obj *registry.Technology) graphql.Marshaler {
@@ -19228,6 +24659,94 @@ func (ec *executionContext) _Technology(ctx context.Context, sel ast.SelectionSe
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Technology_controlListEntries(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var userImplementors = []string{"User", "Node"}
+
+func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *registry.User) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("User")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_id(ctx, field, obj)
+				})
+		case "name":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_name(ctx, field, obj)
+				})
+		case "role":
+			out.Values[i] = ec._User_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var userErrorImplementors = []string{"UserError"}
+
+func (ec *executionContext) _UserError(ctx context.Context, sel ast.SelectionSet, obj *registry.FieldError) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, userErrorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UserError")
+		case "field":
+			out.Values[i] = ec._UserError_field(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._UserError_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "code":
+			out.Values[i] = ec._UserError_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -20058,6 +25577,11 @@ func (ec *executionContext) marshalNAbuseEdge2ᚖoversightᚋgraphᚋmodelᚐAbu
 	return ec._AbuseEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNAbuseInput2oversightᚋgraphᚋmodelᚐAbuseInput(ctx context.Context, v any) (model.AbuseInput, error) {
+	res, err := ec.unmarshalInputAbuseInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNAgency2ᚕᚖoversightᚋinternalᚋregistryᚐAgencyᚄ(ctx context.Context, sel ast.SelectionSet, v []*registry.Agency) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -20082,6 +25606,11 @@ func (ec *executionContext) marshalNAgency2ᚖoversightᚋinternalᚋregistryᚐ
 	return ec._Agency(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNAgencyInput2oversightᚋgraphᚋmodelᚐAgencyInput(ctx context.Context, v any) (model.AgencyInput, error) {
+	res, err := ec.unmarshalInputAgencyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -20094,6 +25623,48 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNChange2ᚕᚖoversightᚋinternalᚋregistryᚐChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*registry.Change) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChange2ᚖoversightᚋinternalᚋregistryᚐChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNChange2ᚖoversightᚋinternalᚋregistryᚐChange(ctx context.Context, sel ast.SelectionSet, v *registry.Change) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Change!")
+		return graphql.Null
+	}
+	return ec._Change(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNChangeOperation2oversightᚋinternalᚋregistryᚐChangeOperation(ctx context.Context, v any) (registry.ChangeOperation, error) {
+	var res registry.ChangeOperation
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChangeOperation2oversightᚋinternalᚋregistryᚐChangeOperation(ctx context.Context, sel ast.SelectionSet, v registry.ChangeOperation) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNChangePayload2ᚖoversightᚋgraphᚋmodelᚐChangePayload(ctx context.Context, sel ast.SelectionSet, v *model.ChangePayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChangePayload!")
+		return graphql.Null
+	}
+	return ec._ChangePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCitation2ᚕᚖoversightᚋinternalᚋregistryᚐCitationᚄ(ctx context.Context, sel ast.SelectionSet, v []*registry.Citation) graphql.Marshaler {
@@ -20152,6 +25723,25 @@ func (ec *executionContext) marshalNCitationEdge2ᚖoversightᚋgraphᚋmodelᚐ
 	return ec._CitationEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCitationInput2ᚕᚖoversightᚋgraphᚋmodelᚐCitationInputᚄ(ctx context.Context, v any) ([]*model.CitationInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.CitationInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCitationInput2ᚖoversightᚋgraphᚋmodelᚐCitationInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNCitationInput2ᚖoversightᚋgraphᚋmodelᚐCitationInput(ctx context.Context, v any) (*model.CitationInput, error) {
+	res, err := ec.unmarshalInputCitationInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCitationStance2oversightᚋinternalᚋregistryᚐCitationStance(ctx context.Context, v any) (registry.CitationStance, error) {
 	var res registry.CitationStance
 	err := res.UnmarshalGQL(v)
@@ -20160,6 +25750,11 @@ func (ec *executionContext) unmarshalNCitationStance2oversightᚋinternalᚋregi
 
 func (ec *executionContext) marshalNCitationStance2oversightᚋinternalᚋregistryᚐCitationStance(ctx context.Context, sel ast.SelectionSet, v registry.CitationStance) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNCommunityInput2oversightᚋgraphᚋmodelᚐCommunityInput(ctx context.Context, v any) (model.CommunityInput, error) {
+	res, err := ec.unmarshalInputCommunityInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNConfidence2oversightᚋinternalᚋregistryᚐConfidence(ctx context.Context, v any) (registry.Confidence, error) {
@@ -20194,6 +25789,11 @@ func (ec *executionContext) marshalNControlListEntry2ᚖoversightᚋinternalᚋr
 		return graphql.Null
 	}
 	return ec._ControlListEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNControlListEntryInput2oversightᚋgraphᚋmodelᚐControlListEntryInput(ctx context.Context, v any) (model.ControlListEntryInput, error) {
+	res, err := ec.unmarshalInputControlListEntryInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNControlRegime2oversightᚋinternalᚋregistryᚐControlRegime(ctx context.Context, v any) (registry.ControlRegime, error) {
@@ -20286,6 +25886,11 @@ func (ec *executionContext) marshalNDeploymentEdge2ᚖoversightᚋgraphᚋmodel�
 	return ec._DeploymentEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNDeploymentInput2oversightᚋgraphᚋmodelᚐDeploymentInput(ctx context.Context, v any) (model.DeploymentInput, error) {
+	res, err := ec.unmarshalInputDeploymentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNDesignation2ᚕᚖoversightᚋinternalᚋregistryᚐDesignationᚄ(ctx context.Context, sel ast.SelectionSet, v []*registry.Designation) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -20342,6 +25947,11 @@ func (ec *executionContext) marshalNDesignationEdge2ᚖoversightᚋgraphᚋmodel
 	return ec._DesignationEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNDesignationInput2oversightᚋgraphᚋmodelᚐDesignationInput(ctx context.Context, v any) (model.DesignationInput, error) {
+	res, err := ec.unmarshalInputDesignationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNDesignationList2ᚕᚖoversightᚋinternalᚋregistryᚐDesignationListᚄ(ctx context.Context, sel ast.SelectionSet, v []*registry.DesignationList) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -20364,6 +25974,11 @@ func (ec *executionContext) marshalNDesignationList2ᚖoversightᚋinternalᚋre
 		return graphql.Null
 	}
 	return ec._DesignationList(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDesignationListInput2oversightᚋgraphᚋmodelᚐDesignationListInput(ctx context.Context, v any) (model.DesignationListInput, error) {
+	res, err := ec.unmarshalInputDesignationListInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNDesignationSubject2oversightᚋgraphᚋmodelᚐDesignationSubject(ctx context.Context, sel ast.SelectionSet, v model.DesignationSubject) graphql.Marshaler {
@@ -20389,6 +26004,16 @@ func (ec *executionContext) unmarshalNEntryStatus2oversightᚋinternalᚋregistr
 }
 
 func (ec *executionContext) marshalNEntryStatus2oversightᚋinternalᚋregistryᚐEntryStatus(ctx context.Context, sel ast.SelectionSet, v registry.EntryStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNEntryType2oversightᚋinternalᚋregistryᚐEntryType(ctx context.Context, v any) (registry.EntryType, error) {
+	var res registry.EntryType
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEntryType2oversightᚋinternalᚋregistryᚐEntryType(ctx context.Context, sel ast.SelectionSet, v registry.EntryType) graphql.Marshaler {
 	return v
 }
 
@@ -20631,6 +26256,11 @@ func (ec *executionContext) marshalNProductEdge2ᚖoversightᚋgraphᚋmodelᚐP
 	return ec._ProductEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNProductInput2oversightᚋgraphᚋmodelᚐProductInput(ctx context.Context, v any) (model.ProductInput, error) {
+	res, err := ec.unmarshalInputProductInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNReligiousCommunity2ᚕᚖoversightᚋinternalᚋregistryᚐCommunityᚄ(ctx context.Context, sel ast.SelectionSet, v []*registry.Community) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -20662,6 +26292,50 @@ func (ec *executionContext) unmarshalNReplyStatus2oversightᚋinternalᚋregistr
 }
 
 func (ec *executionContext) marshalNReplyStatus2oversightᚋinternalᚋregistryᚐReplyStatus(ctx context.Context, sel ast.SelectionSet, v registry.ReplyStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNReview2ᚕᚖoversightᚋinternalᚋregistryᚐReviewᚄ(ctx context.Context, sel ast.SelectionSet, v []*registry.Review) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReview2ᚖoversightᚋinternalᚋregistryᚐReview(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReview2ᚖoversightᚋinternalᚋregistryᚐReview(ctx context.Context, sel ast.SelectionSet, v *registry.Review) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Review!")
+		return graphql.Null
+	}
+	return ec._Review(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReviewDecision2oversightᚋinternalᚋregistryᚐReviewDecision(ctx context.Context, v any) (registry.ReviewDecision, error) {
+	var res registry.ReviewDecision
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReviewDecision2oversightᚋinternalᚋregistryᚐReviewDecision(ctx context.Context, sel ast.SelectionSet, v registry.ReviewDecision) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNRole2oversightᚋinternalᚋregistryᚐRole(ctx context.Context, v any) (registry.Role, error) {
+	var res registry.Role
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRole2oversightᚋinternalᚋregistryᚐRole(ctx context.Context, sel ast.SelectionSet, v registry.Role) graphql.Marshaler {
 	return v
 }
 
@@ -20719,6 +26393,11 @@ func (ec *executionContext) marshalNSourceEdge2ᚖoversightᚋgraphᚋmodelᚐSo
 		return graphql.Null
 	}
 	return ec._SourceEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSourceInput2oversightᚋgraphᚋmodelᚐSourceInput(ctx context.Context, v any) (model.SourceInput, error) {
+	res, err := ec.unmarshalInputSourceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNSourceKind2oversightᚋinternalᚋregistryᚐSourceKind(ctx context.Context, v any) (registry.SourceKind, error) {
@@ -20787,6 +26466,11 @@ func (ec *executionContext) marshalNStateEdge2ᚖoversightᚋgraphᚋmodelᚐSta
 	return ec._StateEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNStateInput2oversightᚋgraphᚋmodelᚐStateInput(ctx context.Context, v any) (model.StateInput, error) {
+	res, err := ec.unmarshalInputStateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -20830,6 +26514,85 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) marshalNSubmission2ᚕᚖoversightᚋinternalᚋregistryᚐSubmissionᚄ(ctx context.Context, sel ast.SelectionSet, v []*registry.Submission) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSubmission2ᚖoversightᚋinternalᚋregistryᚐSubmission(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSubmission2ᚖoversightᚋinternalᚋregistryᚐSubmission(ctx context.Context, sel ast.SelectionSet, v *registry.Submission) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Submission!")
+		return graphql.Null
+	}
+	return ec._Submission(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSubmissionConnection2ᚖoversightᚋgraphᚋmodelᚐSubmissionConnection(ctx context.Context, sel ast.SelectionSet, v *model.SubmissionConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SubmissionConnection!")
+		return graphql.Null
+	}
+	return ec._SubmissionConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSubmissionEdge2ᚕᚖoversightᚋgraphᚋmodelᚐSubmissionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SubmissionEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSubmissionEdge2ᚖoversightᚋgraphᚋmodelᚐSubmissionEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSubmissionEdge2ᚖoversightᚋgraphᚋmodelᚐSubmissionEdge(ctx context.Context, sel ast.SelectionSet, v *model.SubmissionEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SubmissionEdge!")
+		return graphql.Null
+	}
+	return ec._SubmissionEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSubmissionInput2oversightᚋgraphᚋmodelᚐSubmissionInput(ctx context.Context, v any) (model.SubmissionInput, error) {
+	res, err := ec.unmarshalInputSubmissionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSubmissionPayload2ᚖoversightᚋgraphᚋmodelᚐSubmissionPayload(ctx context.Context, sel ast.SelectionSet, v *model.SubmissionPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SubmissionPayload!")
+		return graphql.Null
+	}
+	return ec._SubmissionPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSubmissionStatus2oversightᚋinternalᚋregistryᚐSubmissionStatus(ctx context.Context, v any) (registry.SubmissionStatus, error) {
+	var res registry.SubmissionStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSubmissionStatus2oversightᚋinternalᚋregistryᚐSubmissionStatus(ctx context.Context, sel ast.SelectionSet, v registry.SubmissionStatus) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNTechnology2ᚕᚖoversightᚋinternalᚋregistryᚐTechnologyᚄ(ctx context.Context, sel ast.SelectionSet, v []*registry.Technology) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -20852,6 +26615,53 @@ func (ec *executionContext) marshalNTechnology2ᚖoversightᚋinternalᚋregistr
 		return graphql.Null
 	}
 	return ec._Technology(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTechnologyInput2oversightᚋgraphᚋmodelᚐTechnologyInput(ctx context.Context, v any) (model.TechnologyInput, error) {
+	res, err := ec.unmarshalInputTechnologyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUser2ᚖoversightᚋinternalᚋregistryᚐUser(ctx context.Context, sel ast.SelectionSet, v *registry.User) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "User!")
+		return graphql.Null
+	}
+	return ec._User(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUserError2ᚕᚖoversightᚋinternalᚋregistryᚐFieldErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*registry.FieldError) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUserError2ᚖoversightᚋinternalᚋregistryᚐFieldError(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNUserError2ᚖoversightᚋinternalᚋregistryᚐFieldError(ctx context.Context, sel ast.SelectionSet, v *registry.FieldError) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UserError!")
+		return graphql.Null
+	}
+	return ec._UserError(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUserErrorCode2oversightᚋinternalᚋregistryᚐCode(ctx context.Context, v any) (registry.Code, error) {
+	var res registry.Code
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUserErrorCode2oversightᚋinternalᚋregistryᚐCode(ctx context.Context, sel ast.SelectionSet, v registry.Code) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNVendor2ᚕᚖoversightᚋinternalᚋregistryᚐVendorᚄ(ctx context.Context, sel ast.SelectionSet, v []*registry.Vendor) graphql.Marshaler {
@@ -20910,6 +26720,11 @@ func (ec *executionContext) marshalNVendorEdge2ᚖoversightᚋgraphᚋmodelᚐVe
 	return ec._VendorEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNVendorInput2oversightᚋgraphᚋmodelᚐVendorInput(ctx context.Context, v any) (model.VendorInput, error) {
+	res, err := ec.unmarshalInputVendorInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNVendorResponse2ᚕᚖoversightᚋinternalᚋregistryᚐVendorResponseᚄ(ctx context.Context, sel ast.SelectionSet, v []*registry.VendorResponse) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -20932,6 +26747,11 @@ func (ec *executionContext) marshalNVendorResponse2ᚖoversightᚋinternalᚋreg
 		return graphql.Null
 	}
 	return ec._VendorResponse(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNVendorResponseInput2oversightᚋgraphᚋmodelᚐVendorResponseInput(ctx context.Context, v any) (model.VendorResponseInput, error) {
+	res, err := ec.unmarshalInputVendorResponseInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -21157,6 +26977,46 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) marshalOChange2ᚖoversightᚋinternalᚋregistryᚐChange(ctx context.Context, sel ast.SelectionSet, v *registry.Change) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Change(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOCitationInput2ᚕᚖoversightᚋgraphᚋmodelᚐCitationInputᚄ(ctx context.Context, v any) ([]*model.CitationInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.CitationInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCitationInput2ᚖoversightᚋgraphᚋmodelᚐCitationInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOCitationStance2ᚖoversightᚋinternalᚋregistryᚐCitationStance(ctx context.Context, v any) (*registry.CitationStance, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(registry.CitationStance)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCitationStance2ᚖoversightᚋinternalᚋregistryᚐCitationStance(ctx context.Context, sel ast.SelectionSet, v *registry.CitationStance) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOConfidence2ᚕoversightᚋinternalᚋregistryᚐConfidenceᚄ(ctx context.Context, v any) ([]registry.Confidence, error) {
 	if v == nil {
 		return nil, nil
@@ -21260,6 +27120,24 @@ func (ec *executionContext) marshalOCountryCode2ᚖoversightᚋinternalᚋregist
 	return v
 }
 
+func (ec *executionContext) unmarshalODateTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := scalars.UnmarshalDateTime(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODateTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := scalars.MarshalDateTime(*v)
+	return res
+}
+
 func (ec *executionContext) unmarshalODeploymentFilter2ᚖoversightᚋgraphᚋmodelᚐDeploymentFilter(ctx context.Context, v any) (*model.DeploymentFilter, error) {
 	if v == nil {
 		return nil, nil
@@ -21323,6 +27201,24 @@ func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalID(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalID(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
@@ -21518,6 +27414,49 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) marshalOSubmission2ᚖoversightᚋinternalᚋregistryᚐSubmission(ctx context.Context, sel ast.SelectionSet, v *registry.Submission) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Submission(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOSubmissionStatus2ᚕoversightᚋinternalᚋregistryᚐSubmissionStatusᚄ(ctx context.Context, v any) ([]registry.SubmissionStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]registry.SubmissionStatus, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSubmissionStatus2oversightᚋinternalᚋregistryᚐSubmissionStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOSubmissionStatus2ᚕoversightᚋinternalᚋregistryᚐSubmissionStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []registry.SubmissionStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSubmissionStatus2oversightᚋinternalᚋregistryᚐSubmissionStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalOTechnology2ᚖoversightᚋinternalᚋregistryᚐTechnology(ctx context.Context, sel ast.SelectionSet, v *registry.Technology) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -21539,6 +27478,13 @@ func (ec *executionContext) marshalOURL2ᚖoversightᚋinternalᚋregistryᚐURL
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOUser2ᚖoversightᚋinternalᚋregistryᚐUser(ctx context.Context, sel ast.SelectionSet, v *registry.User) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._User(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOVendor2ᚖoversightᚋinternalᚋregistryᚐVendor(ctx context.Context, sel ast.SelectionSet, v *registry.Vendor) graphql.Marshaler {

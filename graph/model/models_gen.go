@@ -63,6 +63,35 @@ type AbuseFilter struct {
 	IncludeRetracted graphql.Omittable[*bool] `json:"includeRetracted,omitempty"`
 }
 
+type AbuseInput struct {
+	Title         string                                   `json:"title"`
+	Summary       string                                   `json:"summary"`
+	StateID       string                                   `json:"stateId"`
+	AgencyIds     graphql.Omittable[[]string]              `json:"agencyIds,omitempty"`
+	CommunityIds  graphql.Omittable[[]string]              `json:"communityIds,omitempty"`
+	Categories    []registry.AbuseCategory                 `json:"categories"`
+	StartDate     graphql.Omittable[*registry.PartialDate] `json:"startDate,omitempty"`
+	EndDate       graphql.Omittable[*registry.PartialDate] `json:"endDate,omitempty"`
+	Location      graphql.Omittable[*string]               `json:"location,omitempty"`
+	Confidence    registry.Confidence                      `json:"confidence"`
+	DeploymentIds graphql.Omittable[[]string]              `json:"deploymentIds,omitempty"`
+	Citations     []*CitationInput                         `json:"citations"`
+}
+
+type AgencyInput struct {
+	StateID     string                              `json:"stateId"`
+	Name        string                              `json:"name"`
+	Kind        graphql.Omittable[*string]          `json:"kind,omitempty"`
+	Description graphql.Omittable[*string]          `json:"description,omitempty"`
+	Citations   graphql.Omittable[[]*CitationInput] `json:"citations,omitempty"`
+}
+
+type ChangePayload struct {
+	Change     *registry.Change       `json:"change,omitempty"`
+	Submission *registry.Submission   `json:"submission,omitempty"`
+	UserErrors []*registry.FieldError `json:"userErrors"`
+}
+
 // A page of citations, with where it sits in the whole list.
 type CitationConnection struct {
 	// The citations of this page, each with its cursor.
@@ -81,6 +110,33 @@ type CitationEdge struct {
 	Cursor string `json:"cursor"`
 	// The citation.
 	Node *registry.Citation `json:"node"`
+}
+
+type CitationInput struct {
+	// A published source, or one created in the same submission.
+	SourceID string                     `json:"sourceId"`
+	Locator  graphql.Omittable[*string] `json:"locator,omitempty"`
+	Quote    graphql.Omittable[*string] `json:"quote,omitempty"`
+	Field    graphql.Omittable[*string] `json:"field,omitempty"`
+	// SUPPORTS when left out.
+	Stance graphql.Omittable[*registry.CitationStance] `json:"stance,omitempty"`
+}
+
+type CommunityInput struct {
+	Name        string                              `json:"name"`
+	Religion    graphql.Omittable[*string]          `json:"religion,omitempty"`
+	Description graphql.Omittable[*string]          `json:"description,omitempty"`
+	Citations   graphql.Omittable[[]*CitationInput] `json:"citations,omitempty"`
+}
+
+type ControlListEntryInput struct {
+	Regime      registry.ControlRegime     `json:"regime"`
+	Code        string                     `json:"code"`
+	Title       string                     `json:"title"`
+	Description graphql.Omittable[*string] `json:"description,omitempty"`
+	// Addition: the technologies the entry's control text covers.
+	TechnologyIds graphql.Omittable[[]string]         `json:"technologyIds,omitempty"`
+	Citations     graphql.Omittable[[]*CitationInput] `json:"citations,omitempty"`
 }
 
 // A page of deployments, with where it sits in the whole list.
@@ -121,6 +177,20 @@ type DeploymentFilter struct {
 	IncludeRetracted graphql.Omittable[*bool] `json:"includeRetracted,omitempty"`
 }
 
+type DeploymentInput struct {
+	StateID      string                                   `json:"stateId"`
+	AgencyID     graphql.Omittable[*string]               `json:"agencyId,omitempty"`
+	VendorID     graphql.Omittable[*string]               `json:"vendorId,omitempty"`
+	ProductID    graphql.Omittable[*string]               `json:"productId,omitempty"`
+	TechnologyID string                                   `json:"technologyId"`
+	StartDate    graphql.Omittable[*registry.PartialDate] `json:"startDate,omitempty"`
+	EndDate      graphql.Omittable[*registry.PartialDate] `json:"endDate,omitempty"`
+	Location     graphql.Omittable[*string]               `json:"location,omitempty"`
+	Description  graphql.Omittable[*string]               `json:"description,omitempty"`
+	Confidence   registry.Confidence                      `json:"confidence"`
+	Citations    []*CitationInput                         `json:"citations"`
+}
+
 // A page of designations, with where it sits in the whole list.
 type DesignationConnection struct {
 	// The designations of this page, each with its cursor.
@@ -151,6 +221,25 @@ type DesignationFilter struct {
 	IncludeRetracted graphql.Omittable[*bool] `json:"includeRetracted,omitempty"`
 }
 
+type DesignationInput struct {
+	ListID         string                                   `json:"listId"`
+	SubjectID      string                                   `json:"subjectId"`
+	ListedOn       registry.PartialDate                     `json:"listedOn"`
+	RemovedOn      graphql.Omittable[*registry.PartialDate] `json:"removedOn,omitempty"`
+	LegalReference graphql.Omittable[*string]               `json:"legalReference,omitempty"`
+	Reason         graphql.Omittable[*string]               `json:"reason,omitempty"`
+	Citations      []*CitationInput                         `json:"citations"`
+}
+
+type DesignationListInput struct {
+	Code         string                              `json:"code"`
+	Name         string                              `json:"name"`
+	Authority    string                              `json:"authority"`
+	Jurisdiction string                              `json:"jurisdiction"`
+	URL          graphql.Omittable[*registry.URL]    `json:"url,omitempty"`
+	Citations    graphql.Omittable[[]*CitationInput] `json:"citations,omitempty"`
+}
+
 // A page of versions, with where it sits in the whole list.
 type EntryVersionConnection struct {
 	// The versions of this page, each with its cursor.
@@ -169,6 +258,9 @@ type EntryVersionEdge struct {
 	Cursor string `json:"cursor"`
 	// The version.
 	Node *registry.EntryVersion `json:"node"`
+}
+
+type Mutation struct {
 }
 
 // Where a page sits in its list, for forward pagination with `first` and `after`.
@@ -215,6 +307,15 @@ type ProductFilter struct {
 	IncludeRetracted graphql.Omittable[*bool] `json:"includeRetracted,omitempty"`
 }
 
+type ProductInput struct {
+	VendorID            string                              `json:"vendorId"`
+	Name                string                              `json:"name"`
+	TechnologyIds       []string                            `json:"technologyIds"`
+	Description         graphql.Omittable[*string]          `json:"description,omitempty"`
+	ControlListEntryIds graphql.Omittable[[]string]         `json:"controlListEntryIds,omitempty"`
+	Citations           graphql.Omittable[[]*CitationInput] `json:"citations,omitempty"`
+}
+
 // The registry's read side. Anonymous readers see published and retracted entries only.
 type Query struct {
 }
@@ -249,6 +350,20 @@ type SourceFilter struct {
 	IncludeRetracted graphql.Omittable[*bool] `json:"includeRetracted,omitempty"`
 }
 
+type SourceInput struct {
+	Title         string                                   `json:"title"`
+	Kind          registry.SourceKind                      `json:"kind"`
+	Publisher     graphql.Omittable[*string]               `json:"publisher,omitempty"`
+	Authors       graphql.Omittable[[]string]              `json:"authors,omitempty"`
+	URL           graphql.Omittable[*registry.URL]         `json:"url,omitempty"`
+	ArchiveURL    graphql.Omittable[*registry.URL]         `json:"archiveUrl,omitempty"`
+	PublishedOn   graphql.Omittable[*registry.PartialDate] `json:"publishedOn,omitempty"`
+	AccessedOn    graphql.Omittable[*registry.PartialDate] `json:"accessedOn,omitempty"`
+	Language      graphql.Omittable[*string]               `json:"language,omitempty"`
+	ContentSha256 graphql.Omittable[*string]               `json:"contentSha256,omitempty"`
+	Confidential  graphql.Omittable[*bool]                 `json:"confidential,omitempty"`
+}
+
 // A page of states, with where it sits in the whole list.
 type StateConnection struct {
 	// The states of this page, each with its cursor.
@@ -277,6 +392,47 @@ type StateFilter struct {
 	HasAbuses graphql.Omittable[*bool] `json:"hasAbuses,omitempty"`
 	// Also list retracted states; false when left out.
 	IncludeRetracted graphql.Omittable[*bool] `json:"includeRetracted,omitempty"`
+}
+
+type StateInput struct {
+	CountryCode registry.CountryCode                `json:"countryCode"`
+	Name        string                              `json:"name"`
+	Summary     graphql.Omittable[*string]          `json:"summary,omitempty"`
+	Citations   graphql.Omittable[[]*CitationInput] `json:"citations,omitempty"`
+}
+
+// A page of submissions.
+type SubmissionConnection struct {
+	Edges      []*SubmissionEdge      `json:"edges"`
+	Nodes      []*registry.Submission `json:"nodes"`
+	PageInfo   *PageInfo              `json:"pageInfo"`
+	TotalCount int                    `json:"totalCount"`
+}
+
+// A submission and its cursor.
+type SubmissionEdge struct {
+	Cursor string               `json:"cursor"`
+	Node   *registry.Submission `json:"node"`
+}
+
+type SubmissionInput struct {
+	Title       string                     `json:"title"`
+	Description graphql.Omittable[*string] `json:"description,omitempty"`
+	// True when the submission corrects an error in published entries; it then appears in the public corrections log.
+	Correction graphql.Omittable[*bool] `json:"correction,omitempty"`
+}
+
+type SubmissionPayload struct {
+	Submission *registry.Submission   `json:"submission,omitempty"`
+	UserErrors []*registry.FieldError `json:"userErrors"`
+}
+
+type TechnologyInput struct {
+	Name        string                              `json:"name"`
+	Slug        graphql.Omittable[*string]          `json:"slug,omitempty"`
+	Description graphql.Omittable[*string]          `json:"description,omitempty"`
+	ParentID    graphql.Omittable[*string]          `json:"parentId,omitempty"`
+	Citations   graphql.Omittable[[]*CitationInput] `json:"citations,omitempty"`
 }
 
 // A page of vendors, with where it sits in the whole list.
@@ -313,4 +469,27 @@ type VendorFilter struct {
 	DesignationListCodes graphql.Omittable[[]string] `json:"designationListCodes,omitempty"`
 	// Also list retracted vendors; false when left out.
 	IncludeRetracted graphql.Omittable[*bool] `json:"includeRetracted,omitempty"`
+}
+
+type VendorInput struct {
+	Name        string                                   `json:"name"`
+	Slug        graphql.Omittable[*string]               `json:"slug,omitempty"`
+	Aliases     graphql.Omittable[[]string]              `json:"aliases,omitempty"`
+	CountryCode graphql.Omittable[*registry.CountryCode] `json:"countryCode,omitempty"`
+	Website     graphql.Omittable[*registry.URL]         `json:"website,omitempty"`
+	WikidataID  graphql.Omittable[*string]               `json:"wikidataId,omitempty"`
+	Description graphql.Omittable[*string]               `json:"description,omitempty"`
+	ParentID    graphql.Omittable[*string]               `json:"parentId,omitempty"`
+	Citations   graphql.Omittable[[]*CitationInput]      `json:"citations,omitempty"`
+}
+
+type VendorResponseInput struct {
+	VendorID    string                                   `json:"vendorId"`
+	AboutID     graphql.Omittable[*string]               `json:"aboutId,omitempty"`
+	RequestedOn graphql.Omittable[*registry.PartialDate] `json:"requestedOn,omitempty"`
+	ReplyStatus registry.ReplyStatus                     `json:"replyStatus"`
+	RespondedOn graphql.Omittable[*registry.PartialDate] `json:"respondedOn,omitempty"`
+	Summary     graphql.Omittable[*string]               `json:"summary,omitempty"`
+	SourceID    graphql.Omittable[*string]               `json:"sourceId,omitempty"`
+	Citations   graphql.Omittable[[]*CitationInput]      `json:"citations,omitempty"`
 }

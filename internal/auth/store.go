@@ -38,10 +38,6 @@ type Store struct {
 // NewStore returns a Store over db, usually a *pgxpool.Pool.
 func NewStore(db DB) *Store { return &Store{db: db} }
 
-// registry.CodeConflict is the code of an error about a record that already exists.
-// registry has no constant for it yet.
-
-
 // Errors returned by the Store. None of them names the user or the token it
 // is about, so they are safe to log and to show.
 var (

@@ -74,14 +74,19 @@ const (
 type ReplyStatus string
 
 var enumValues = map[string][]string{
-	"EntryType":      {"STATE", "AGENCY", "VENDOR", "PRODUCT", "TECHNOLOGY", "DEPLOYMENT", "ABUSE", "COMMUNITY", "DESIGNATION_LIST", "DESIGNATION", "CONTROL_LIST_ENTRY", "SOURCE", "VENDOR_RESPONSE"},
-	"EntryStatus":    {"PUBLISHED", "RETRACTED"},
-	"Confidence":     {"CONFIRMED", "CREDIBLE", "ALLEGED", "DISPUTED"},
-	"AbuseCategory":  {"MASS_SURVEILLANCE", "SURVEILLANCE_OF_WORSHIP", "BIOMETRIC_COLLECTION", "RELIGIOUS_OR_ETHNIC_PROFILING", "ARBITRARY_DETENTION", "FORCED_DISAPPEARANCE", "TORTURE_OR_ILL_TREATMENT", "RESTRICTION_OF_RELIGIOUS_PRACTICE", "CENSORSHIP", "HARASSMENT_OR_INTIMIDATION", "TRANSNATIONAL_REPRESSION", "TARGETED_SPYWARE", "OTHER"},
-	"ControlRegime":  {"WASSENAAR", "EU_DUAL_USE", "US_CCL", "OTHER"},
-	"SourceKind":     {"GOVERNMENT_DOCUMENT", "LEGAL_INSTRUMENT", "COURT_RECORD", "NGO_REPORT", "ACADEMIC", "NEWS", "CORPORATE_DOCUMENT", "TECHNICAL_ANALYSIS", "LEAKED_DOCUMENT", "TESTIMONY", "OTHER"},
-	"CitationStance": {"SUPPORTS", "CONTRADICTS"},
-	"ReplyStatus":    {"PENDING", "RESPONDED", "DECLINED", "NO_RESPONSE"},
+	"EntryType":        {"STATE", "AGENCY", "VENDOR", "PRODUCT", "TECHNOLOGY", "DEPLOYMENT", "ABUSE", "COMMUNITY", "DESIGNATION_LIST", "DESIGNATION", "CONTROL_LIST_ENTRY", "SOURCE", "VENDOR_RESPONSE"},
+	"EntryStatus":      {"PUBLISHED", "RETRACTED"},
+	"Confidence":       {"CONFIRMED", "CREDIBLE", "ALLEGED", "DISPUTED"},
+	"AbuseCategory":    {"MASS_SURVEILLANCE", "SURVEILLANCE_OF_WORSHIP", "BIOMETRIC_COLLECTION", "RELIGIOUS_OR_ETHNIC_PROFILING", "ARBITRARY_DETENTION", "FORCED_DISAPPEARANCE", "TORTURE_OR_ILL_TREATMENT", "RESTRICTION_OF_RELIGIOUS_PRACTICE", "CENSORSHIP", "HARASSMENT_OR_INTIMIDATION", "TRANSNATIONAL_REPRESSION", "TARGETED_SPYWARE", "OTHER"},
+	"ControlRegime":    {"WASSENAAR", "EU_DUAL_USE", "US_CCL", "OTHER"},
+	"SourceKind":       {"GOVERNMENT_DOCUMENT", "LEGAL_INSTRUMENT", "COURT_RECORD", "NGO_REPORT", "ACADEMIC", "NEWS", "CORPORATE_DOCUMENT", "TECHNICAL_ANALYSIS", "LEAKED_DOCUMENT", "TESTIMONY", "OTHER"},
+	"CitationStance":   {"SUPPORTS", "CONTRADICTS"},
+	"ReplyStatus":      {"PENDING", "RESPONDED", "DECLINED", "NO_RESPONSE"},
+	"Role":             {"CONTRIBUTOR", "EDITOR", "ADMIN"},
+	"SubmissionStatus": {"DRAFT", "SUBMITTED", "CHANGES_REQUESTED", "MERGED", "REJECTED", "WITHDRAWN"},
+	"ChangeOperation":  {"CREATE", "UPDATE", "RETRACT"},
+	"ReviewDecision":   {"APPROVE", "REQUEST_CHANGES", "REJECT"},
+	"UserErrorCode":    {"INVALID", "NOT_FOUND", "CONFLICT", "UNSOURCED", "SELF_REVIEW", "INVALID_STATE"},
 }
 
 // ValidEnum reports whether value is one of the values of the named enum.
@@ -199,3 +204,53 @@ func (e *ReplyStatus) UnmarshalGQL(v any) error {
 
 // MarshalGQL implements the GraphQL enum output.
 func (e ReplyStatus) MarshalGQL(w io.Writer) { writeQuoted(w, string(e)) }
+
+// UnmarshalGQL implements the GraphQL enum input.
+func (e *Role) UnmarshalGQL(v any) error {
+	s, err := unmarshalEnum("Role", v)
+	*e = Role(s)
+	return err
+}
+
+// MarshalGQL implements the GraphQL enum output.
+func (e Role) MarshalGQL(w io.Writer) { writeQuoted(w, string(e)) }
+
+// UnmarshalGQL implements the GraphQL enum input.
+func (e *SubmissionStatus) UnmarshalGQL(v any) error {
+	s, err := unmarshalEnum("SubmissionStatus", v)
+	*e = SubmissionStatus(s)
+	return err
+}
+
+// MarshalGQL implements the GraphQL enum output.
+func (e SubmissionStatus) MarshalGQL(w io.Writer) { writeQuoted(w, string(e)) }
+
+// UnmarshalGQL implements the GraphQL enum input.
+func (e *ChangeOperation) UnmarshalGQL(v any) error {
+	s, err := unmarshalEnum("ChangeOperation", v)
+	*e = ChangeOperation(s)
+	return err
+}
+
+// MarshalGQL implements the GraphQL enum output.
+func (e ChangeOperation) MarshalGQL(w io.Writer) { writeQuoted(w, string(e)) }
+
+// UnmarshalGQL implements the GraphQL enum input.
+func (e *ReviewDecision) UnmarshalGQL(v any) error {
+	s, err := unmarshalEnum("ReviewDecision", v)
+	*e = ReviewDecision(s)
+	return err
+}
+
+// MarshalGQL implements the GraphQL enum output.
+func (e ReviewDecision) MarshalGQL(w io.Writer) { writeQuoted(w, string(e)) }
+
+// UnmarshalGQL implements the GraphQL enum input.
+func (e *Code) UnmarshalGQL(v any) error {
+	s, err := unmarshalEnum("UserErrorCode", v)
+	*e = Code(s)
+	return err
+}
+
+// MarshalGQL implements the GraphQL enum output.
+func (e Code) MarshalGQL(w io.Writer) { writeQuoted(w, string(e)) }
