@@ -290,3 +290,12 @@ func (r *Resolver) entryAnyType(ctx context.Context, id uuid.UUID) (any, error) 
 	}
 	return r.entryByID(ctx, t, id)
 }
+
+// nodeByID resolves any global ID: an entry, or an editorial record the
+// viewer may see; null otherwise (a citation is not a Node).
+func (r *Resolver) nodeByID(ctx context.Context, typeName string, id uuid.UUID) (any, error) {
+	if t := entryTypes[typeName]; t != "" {
+		return r.entryByID(ctx, t, id)
+	}
+	return r.editorialNode(ctx, typeName, id)
+}

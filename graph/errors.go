@@ -68,6 +68,11 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			e.Message = in.Error()
 			e.Extensions = map[string]any{"code": "BAD_USER_INPUT"}
 			return e
+		case registry.ErrorCode(err) == registry.CodeUnauthenticated || registry.ErrorCode(err) == registry.CodeForbidden:
+			e := graphql.DefaultErrorPresenter(ctx, err)
+			e.Message = registry.Message(err)
+			e.Extensions = map[string]any{"code": string(registry.ErrorCode(err))}
+			return e
 		case registry.ErrorCode(err) == registry.CodeInvalid:
 			e := graphql.DefaultErrorPresenter(ctx, err)
 			msg := registry.Message(err)

@@ -60,7 +60,7 @@ func decodeID(s string) (string, uuid.UUID, error) {
 		return "", uuid.Nil, fmt.Errorf("%q is not an Oversight ID", s)
 	}
 	id, err := uuid.Parse(rest)
-	if err != nil || (typeName != citationType && entryTypes[typeName] == "") {
+	if err != nil || (!editorialTypes[typeName] && entryTypes[typeName] == "") {
 		return "", uuid.Nil, fmt.Errorf("%q is not an Oversight ID", s)
 	}
 	return typeName, id, nil

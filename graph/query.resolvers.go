@@ -19,10 +19,7 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 	if err != nil {
 		return nil, badInput(err)
 	}
-	if typeName == citationType {
-		return nil, nil // a citation is not a Node: like nodes, answer null
-	}
-	return r.entryByID(ctx, entryTypes[typeName], uid)
+	return r.nodeByID(ctx, typeName, uid)
 }
 
 // Nodes is the resolver for the nodes field.
@@ -37,9 +34,7 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, 
 		if err != nil {
 			return nil, badInput(fmt.Errorf("ids[%d]: %w", i, err))
 		}
-		if typeName == citationType {
-			continue
-		}
+
 		// Each lookup runs on its own goroutine so the loaders see them all
 		// at once and batch them: one statement per type, not per ID.
 		done := make(chan struct{})
@@ -47,7 +42,7 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, 
 		var lerr error
 		go func() {
 			defer close(done)
-			v, lerr = r.entryByID(ctx, entryTypes[typeName], uid)
+			v, lerr = r.nodeByID(ctx, typeName, uid)
 		}()
 		thunks[i] = func() (any, error) { <-done; return v, lerr }
 	}

@@ -11,6 +11,7 @@ import (
 
 	"oversight/graph/model"
 	"oversight/internal/catalog"
+	"oversight/internal/editorial"
 	"oversight/internal/registry"
 )
 
@@ -18,7 +19,8 @@ import (
 
 // Resolver is the root of the resolvers; it holds the services they call.
 type Resolver struct {
-	Catalog *catalog.Catalog
+	Catalog   *catalog.Catalog
+	Editorial *editorial.Service
 }
 
 // list loads a relation through the request's loader and never returns a nil

@@ -14,13 +14,18 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"oversight/graph/generated"
+	"oversight/internal/auth"
 	"oversight/internal/catalog"
+	"oversight/internal/editorial"
 )
 
 // Config assembles the HTTP side of the API.
 type Config struct {
-	Catalog *catalog.Catalog
-	Logger  *slog.Logger
+	Catalog   *catalog.Catalog
+	Editorial *editorial.Service
+	// Auth authenticates API tokens; nil serves anonymous readers only.
+	Auth   *auth.Store
+	Logger *slog.Logger
 	// Ready reports whether the server can answer queries (database reachable,
 	// schema migrated); /readyz calls it.
 	Ready func(ctx context.Context) error
@@ -36,7 +41,7 @@ const parserTokenLimit = 15000
 // NewGraphQLHandler returns the GraphQL endpoint: POST and GET, introspection
 // on (the API is public and documented through it), errors through presentError.
 func NewGraphQLHandler(cfg Config) http.Handler {
-	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{Catalog: cfg.Catalog}}))
+	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{Catalog: cfg.Catalog, Editorial: cfg.Editorial}}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -55,7 +60,11 @@ func NewGraphQLHandler(cfg Config) http.Handler {
 	if wait == 0 {
 		wait = 2 * time.Millisecond
 	}
-	return withRequestID(withLoaders(srv, wait))
+	var h http.Handler = withLoaders(srv, wait)
+	if cfg.Auth != nil {
+		h = auth.Middleware(cfg.Auth, cfg.Logger)(h)
+	}
+	return withRequestID(h)
 }
 
 // NewServer returns every route the server answers: /graphql, /graphiql,

@@ -14,7 +14,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"oversight/graph"
+	"oversight/internal/auth"
 	"oversight/internal/catalog"
+	"oversight/internal/editorial"
 	"oversight/internal/postgres"
 	"oversight/seed"
 )
@@ -43,9 +45,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	srv := &http.Server{
 		Handler: graph.NewServer(graph.Config{
-			Catalog: catalog.New(pool),
-			Logger:  logger,
-			Ready:   readiness(pool, db.URL),
+			Catalog:   catalog.New(pool),
+			Editorial: editorial.New(pool),
+			Auth:      auth.NewStore(pool),
+			Logger:    logger,
+			Ready:     readiness(pool, db.URL),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
