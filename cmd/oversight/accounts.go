@@ -18,6 +18,8 @@ const userUsage = `Usage:
                       add an account and print its ID
   oversight user list print every account (their names and emails: keep the
                       output on the operator's terminal)
+  oversight user disable --email EMAIL
+                      close an account: its tokens stop working at once
 `
 
 const tokenUsage = `Usage:
@@ -120,10 +122,31 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 				formatTime(&u.CreatedAt), formatTime(u.DisabledAt), oneLine(u.Name), oneLine(u.Email))
 		}
 		return tw.Flush()
+
+	case "disable":
+		fs := accountFlags("user disable", userUsage, &f, getenv, stderr)
+		email := fs.String("email", "", "the email of the account to disable (required)")
+		if err := parse(fs, args, stderr); err != nil {
+			return err
+		}
+		if *email == "" || fs.NArg() > 0 {
+			fs.Usage()
+			return usageError{"user disable needs --email and nothing else"}
+		}
+		store, closeDB, err := openStore(ctx, f, stderr)
+		if err != nil {
+			return err
+		}
+		defer closeDB()
+		if err := store.DisableUser(ctx, *email); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "disabled; the account's tokens no longer work")
+		return nil
 	}
 	fmt.Fprint(stderr, userUsage)
 	if sub == "" {
-		return usageError{"user wants add or list"}
+		return usageError{"user wants add, list or disable"}
 	}
 	return usageError{fmt.Sprintf("unknown user command %q", sub)}
 }

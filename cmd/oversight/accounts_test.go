@@ -225,3 +225,41 @@ func TestParseLifetime(t *testing.T) {
 		}
 	}
 }
+
+func TestUserDisable(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.URL(t)
+	ctx := context.Background()
+	cmd := func(args ...string) (string, error) {
+		var stdout, stderr bytes.Buffer
+		err := run(ctx, args, env(map[string]string{"DATABASE_URL": dbURL}), &stdout, &stderr)
+		return stdout.String(), err
+	}
+	if _, err := cmd("user", "add", "--name", "Dora", "--email", "dora@example.org", "--role", "editor"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd("token", "create", "--email", "dora@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	token := lines[len(lines)-1]
+	if _, err := cmd("user", "disable", "--email", "DORA@example.org"); err != nil {
+		t.Fatalf("user disable = %v", err)
+	}
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	store := auth.NewStore(pool)
+	if _, err := store.Authenticate(ctx, token); !errors.Is(err, auth.ErrUnauthenticated) {
+		t.Errorf("Authenticate(token of a disabled user) = %v, want ErrUnauthenticated", err)
+	}
+	if _, err := cmd("user", "disable", "--email", "nobody@example.org"); !errors.Is(err, auth.ErrUnknownUser) {
+		t.Errorf("user disable of an unknown email = %v, want ErrUnknownUser", err)
+	}
+	if _, err := cmd("user", "disable"); err == nil || exitCode(err) != 2 {
+		t.Errorf("user disable with no --email = %v, want a usage error", err)
+	}
+}

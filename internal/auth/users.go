@@ -175,3 +175,30 @@ func (s *Store) Users(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*User
 	}
 	return users, nil
 }
+
+// DisableUser closes an account: its tokens stop working at once and it can
+// get no new ones; what it wrote stays. The action is audited as
+// user.disable. ErrUnknownUser when no account has the email; disabling a
+// disabled account changes nothing. Operators (the CLI) and admins only.
+func (s *Store) DisableUser(ctx context.Context, email string) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		var id uuid.UUID
+		var already bool
+		err := tx.QueryRow(ctx, `SELECT id, disabled_at IS NOT NULL FROM users WHERE lower(email) = lower($1) FOR UPDATE`,
+			strings.TrimSpace(email)).Scan(&id, &already)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrUnknownUser
+		}
+		if err != nil || already {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE users SET disabled_at = now() WHERE id = $1`, id); err != nil {
+			return err
+		}
+		return audit(ctx, tx, "user.disable", "user", id, map[string]any{})
+	})
+	if err != nil {
+		return fmt.Errorf("disable user: %w", err)
+	}
+	return nil
+}

@@ -153,6 +153,9 @@ func (s *Service) merge(ctx context.Context, tx pgx.Tx, sub *registry.Submission
 	}
 
 	ordered, err := dependencyOrder(changes)
+	if errors.Is(err, errCycle) {
+		return Errors{{Field: []string{"id"}, Code: registry.CodeInvalid, Message: err.Error()}}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -222,6 +225,10 @@ func (s *Service) merge(ctx context.Context, tx pgx.Tx, sub *registry.Submission
 		Details: map[string]any{"changes": len(changes), "correction": sub.Correction}})
 }
 
+// errCycle: new entries that refer to each other cannot be written one
+// after the other (two new vendors each the other's parent).
+var errCycle = errors.New("the submission's new entries refer to each other in a cycle")
+
 // dependencyOrder sorts changes so that an entry created by the submission
 // is written before the changes that refer to it (a deployment citing a new
 // source, a technology under a new parent); otherwise in proposal order.
@@ -260,7 +267,7 @@ func dependencyOrder(changes []*registry.Change) ([]*registry.Change, error) {
 	visit = func(c *registry.Change) error {
 		switch state[c.ID] {
 		case 1:
-			return errors.New("the submission's new entries refer to each other in a cycle")
+			return errCycle
 		case 2:
 			return nil
 		}
