@@ -78,19 +78,23 @@ const changeColumns = `id, submission_id, position, operation, entry_type, entry
 
 // lockSubmission reads a submission for update, so that two requests on the
 // same submission (two approvals, an approval and an amendment) take turns.
-// It reports a submission the viewer may not see as not found.
+// A submission the viewer may not see is FORBIDDEN.
 func lockSubmission(ctx context.Context, tx pgx.Tx, v registry.Viewer, id uuid.UUID, errs *Errors, field string) (*registry.Submission, error) {
 	rows, err := tx.Query(ctx, `SELECT `+submissionColumns+` FROM submissions WHERE id = $1 FOR UPDATE`, id)
 	if err != nil {
 		return nil, fmt.Errorf("lock submission %s: %w", id, err)
 	}
 	sub, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[registry.Submission])
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !v.MaySee(sub)) {
+	if errors.Is(err, pgx.ErrNoRows) {
 		errs.add(registry.CodeNotFound, "no such submission", field)
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lock submission %s: %w", id, err)
+	}
+	if !v.MaySee(sub) {
+		// A permission failure, reported as the contract says, not as absence.
+		return nil, registry.Forbidden("this submission is not yours")
 	}
 	return sub, nil
 }
@@ -247,8 +251,14 @@ func (s *Service) Submit(ctx context.Context, v registry.Viewer, id uuid.UUID) (
 			if err != nil {
 				return err
 			}
+			var had []registry.Reference
+			if c.Operation == registry.OpUpdate {
+				if had, err = publishedReferences(ctx, tx, c.EntryType, c.EntryID); err != nil {
+					return err
+				}
+			}
 			var refErrs Errors
-			if err := checkReferences(ctx, tx, id, c.EntryID, e, cits, nil, &refErrs); err != nil {
+			if err := checkReferences(ctx, tx, id, c.EntryID, e, cits, had, false, &refErrs); err != nil {
 				return err
 			}
 			for _, fe := range refErrs {

@@ -47,6 +47,15 @@ func (s *Service) Propose(ctx context.Context, v registry.Viewer, submissionID u
 			return nil
 		}
 
+		for _, k := range []string{"status", "retractionReason"} {
+			if _, ok := fields[k]; ok {
+				errs.add(registry.CodeInvalid, k+" is set by a retraction (proposeRetraction), not by a proposal", "input", k)
+			}
+		}
+		if len(*errs) > 0 {
+			return nil
+		}
+
 		// What the proposal starts from: nothing for a new entry, the
 		// change being amended, or the entry's current published version.
 		var existing *registry.Change
@@ -58,6 +67,21 @@ func (s *Service) Propose(ctx context.Context, v registry.Viewer, submissionID u
 			entryID = *id
 			if existing, err = liveChangeFor(ctx, tx, submissionID, entryID); err != nil {
 				return err
+			}
+			if existing != nil && existing.Operation == registry.OpUpdate {
+				stale, err := isStale(ctx, tx, existing)
+				if err != nil {
+					return err
+				}
+				if stale {
+					// The entry changed since this update was proposed (a
+					// merge sent it back): start again from the current
+					// version. The stale change is kept, withdrawn.
+					if _, err := tx.Exec(ctx, `UPDATE changes SET withdrawn_at = $2 WHERE id = $1`, existing.ID, s.now()); err != nil {
+						return fmt.Errorf("withdraw stale change %s: %w", existing.ID, err)
+					}
+					existing = nil
+				}
 			}
 			switch {
 			case existing != nil && existing.EntryType != t:
@@ -90,7 +114,6 @@ func (s *Service) Propose(ctx context.Context, v registry.Viewer, submissionID u
 				}
 			}
 		}
-		before := mustJSON(base)
 		for k, val := range fields {
 			base[k] = val
 		}
@@ -112,13 +135,13 @@ func (s *Service) Propose(ctx context.Context, v registry.Viewer, submissionID u
 		for _, fe := range registry.Validate(e, cits) {
 			errs.add(fe.Code, fe.Message, append([]string{"input"}, fe.Field...)...)
 		}
-		var baseRefs []registry.Reference
-		if op == registry.OpUpdate && existing == nil {
-			if prev, prevCits, err := decode(t, entryID, before); err == nil {
-				baseRefs = append(registry.References(prev), citationRefs(prevCits)...)
+		var had []registry.Reference
+		if op == registry.OpUpdate {
+			if had, err = publishedReferences(ctx, tx, t, entryID); err != nil {
+				return err
 			}
 		}
-		if err := checkReferences(ctx, tx, submissionID, entryID, e, cits, baseRefs, errs); err != nil {
+		if err := checkReferences(ctx, tx, submissionID, entryID, e, cits, had, false, errs); err != nil {
 			return err
 		}
 		if err := checkUnique(ctx, tx, submissionID, entryID, e, errs); err != nil {
@@ -133,6 +156,7 @@ func (s *Service) Propose(ctx context.Context, v registry.Viewer, submissionID u
 			return err
 		}
 		change := existing
+		var previous json.RawMessage // an amended change's earlier proposal, kept in the audit log
 		if change == nil {
 			change = &registry.Change{ID: uuid.New(), SubmissionID: submissionID, Operation: op, EntryType: t,
 				EntryID: entryID, BaseVersion: baseVersion, CreatedAt: s.now()}
@@ -141,6 +165,7 @@ func (s *Service) Propose(ctx context.Context, v registry.Viewer, submissionID u
 				RETURNING position`,
 				change.ID, submissionID, string(op), string(t), entryID, baseVersion, string(snapshot), change.CreatedAt).Scan(&change.Position)
 		} else {
+			previous = change.Proposed
 			_, err = tx.Exec(ctx, `UPDATE changes SET proposed = $2 WHERE id = $1`, change.ID, string(snapshot))
 		}
 		if err != nil {
@@ -152,7 +177,7 @@ func (s *Service) Propose(ctx context.Context, v registry.Viewer, submissionID u
 		}
 		out = &Proposal{Change: change, Submission: sub}
 		return postgres.Audit(ctx, tx, postgres.AuditEntry{ActorID: v.UserID, Action: "change.propose", TargetType: "change", TargetID: change.ID,
-			Details: map[string]any{"submission": submissionID, "operation": op, "entryType": t, "entry": entryID, "amended": existing != nil}})
+			Details: map[string]any{"submission": submissionID, "operation": op, "entryType": t, "entry": entryID, "amended": existing != nil, "previous": previous}})
 	})
 	if err != nil || len(errs) > 0 {
 		return nil, errs, err
@@ -333,7 +358,7 @@ func citationRefs(cits []registry.Citation) []registry.Reference {
 // checkReferences makes sure every entry e points at exists with the right
 // type: published, or created by the same submission. A new reference to a
 // retracted entry is refused; one the entry already had is kept.
-func checkReferences(ctx context.Context, tx pgx.Tx, submissionID, self uuid.UUID, e registry.Entry, cits []registry.Citation, had []registry.Reference, errs *Errors) error {
+func checkReferences(ctx context.Context, tx pgx.Tx, submissionID, self uuid.UUID, e registry.Entry, cits []registry.Citation, had []registry.Reference, lock bool, errs *Errors) error {
 	type ref struct {
 		path []string
 		typ  registry.EntryType
@@ -360,20 +385,32 @@ func checkReferences(ctx context.Context, tx pgx.Tx, submissionID, self uuid.UUI
 		status registry.EntryStatus
 	}
 	known := map[uuid.UUID]found{}
-	rows, err := tx.Query(ctx, `SELECT id, entry_type, status FROM entries WHERE id = ANY($1)
-		UNION ALL
-		SELECT entry_id, entry_type, 'PUBLISHED' FROM changes
-		WHERE submission_id = $2 AND operation = 'CREATE' AND withdrawn_at IS NULL AND entry_id = ANY($1)`, ids, submissionID)
-	if err != nil {
-		return fmt.Errorf("check references: %w", err)
+	// At merge, the entries referred to are locked (FOR SHARE) so that a
+	// concurrent merge cannot retract one between this check and the write.
+	published := `SELECT id, entry_type, status FROM entries WHERE id = ANY($1) ORDER BY id`
+	if lock {
+		published += ` FOR SHARE`
 	}
-	var id uuid.UUID
-	var f found
-	if _, err := pgx.ForEachRow(rows, []any{&id, &f.typ, &f.status}, func() error {
-		known[id] = f
-		return nil
-	}); err != nil {
-		return fmt.Errorf("check references: %w", err)
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{published, []any{ids}},
+		{`SELECT entry_id, entry_type, 'PUBLISHED' FROM changes
+			WHERE submission_id = $2 AND operation = 'CREATE' AND withdrawn_at IS NULL AND entry_id = ANY($1)`, []any{ids, submissionID}},
+	} {
+		rows, err := tx.Query(ctx, q.sql, q.args...)
+		if err != nil {
+			return fmt.Errorf("check references: %w", err)
+		}
+		var id uuid.UUID
+		var f found
+		if _, err := pgx.ForEachRow(rows, []any{&id, &f.typ, &f.status}, func() error {
+			known[id] = f
+			return nil
+		}); err != nil {
+			return fmt.Errorf("check references: %w", err)
+		}
 	}
 	hadIDs := map[uuid.UUID]bool{}
 	for _, r := range had {
@@ -472,4 +509,31 @@ func mustJSON(v any) json.RawMessage {
 		panic(fmt.Sprintf("editorial: marshal %T: %v", v, err))
 	}
 	return b
+}
+
+// isStale reports whether an update or retraction was based on a version
+// that is no longer the entry's current one.
+func isStale(ctx context.Context, tx pgx.Tx, c *registry.Change) (bool, error) {
+	if c.BaseVersion == nil {
+		return false, nil
+	}
+	var version int
+	if err := tx.QueryRow(ctx, `SELECT version FROM entries WHERE id = $1`, c.EntryID).Scan(&version); err != nil {
+		return false, fmt.Errorf("version of %s: %w", c.EntryID, err)
+	}
+	return version != *c.BaseVersion, nil
+}
+
+// publishedReferences lists what the entry's current version refers to: an
+// update may keep those references even if they were retracted since.
+func publishedReferences(ctx context.Context, tx pgx.Tx, t registry.EntryType, id uuid.UUID) ([]registry.Reference, error) {
+	cur, err := current(ctx, tx, id)
+	if err != nil || cur == nil {
+		return nil, err
+	}
+	prev, cits, err := decode(t, id, cur.snapshot)
+	if err != nil {
+		return nil, err
+	}
+	return append(registry.References(prev), citationRefs(cits)...), nil
 }

@@ -60,7 +60,7 @@ func (s *Service) Review(ctx context.Context, v registry.Viewer, id uuid.UUID, d
 			return nil
 		}
 		if decision == registry.DecisionApprove {
-			if conflict, err = s.merge(ctx, tx, sub); err != nil {
+			if conflict, err = s.merge(ctx, tx, v, sub); err != nil {
 				return err
 			}
 			if len(conflict) > 0 {
@@ -88,12 +88,12 @@ func (s *Service) Review(ctx context.Context, v registry.Viewer, id uuid.UUID, d
 
 func conflictComment(conflict Errors, comment *string) string {
 	var b strings.Builder
-	b.WriteString("Not merged: the registry changed since these changes were proposed.")
+	b.WriteString("Not merged; nothing was applied:")
 	for _, c := range conflict {
 		b.WriteString("\n- ")
 		b.WriteString(c.Message)
 	}
-	b.WriteString("\nPropose them again against the current versions, then resubmit.")
+	b.WriteString("\nPropose the changes again (a stale update starts again from the current version), then resubmit.")
 	if comment != nil && *comment != "" {
 		b.WriteString("\n\nReviewer's comment: ")
 		b.WriteString(*comment)
@@ -103,7 +103,7 @@ func conflictComment(conflict Errors, comment *string) string {
 
 // merge applies a submission's changes inside tx. It returns CONFLICT field
 // errors, and applies nothing, when a change is stale or a key was taken.
-func (s *Service) merge(ctx context.Context, tx pgx.Tx, sub *registry.Submission) (Errors, error) {
+func (s *Service) merge(ctx context.Context, tx pgx.Tx, v registry.Viewer, sub *registry.Submission) (Errors, error) {
 	changes, err := liveChanges(ctx, tx, sub.ID)
 	if err != nil {
 		return nil, err
@@ -146,6 +146,34 @@ func (s *Service) merge(ctx context.Context, tx pgx.Tx, sub *registry.Submission
 		if cur, ok := versions[c.EntryID]; !ok || cur != *c.BaseVersion {
 			conflict.add(registry.CodeConflict, fmt.Sprintf("%s %s %s was proposed against version %d, but version %d is now published",
 				c.Operation, strings.ToLower(string(c.EntryType)), c.EntryID, *c.BaseVersion, cur), "changes", c.ID.String())
+		}
+	}
+	if len(conflict) > 0 {
+		return conflict, nil
+	}
+	// What the changes refer to must still stand: a source may have been
+	// retracted by another merge since this submission was submitted.
+	for _, c := range changes {
+		if c.Operation == registry.OpRetract {
+			continue
+		}
+		e, cits, err := decode(c.EntryType, c.EntryID, c.Proposed)
+		if err != nil {
+			return nil, err
+		}
+		var had []registry.Reference
+		if c.Operation == registry.OpUpdate {
+			if had, err = publishedReferences(ctx, tx, c.EntryType, c.EntryID); err != nil {
+				return nil, err
+			}
+		}
+		var refErrs Errors
+		if err := checkReferences(ctx, tx, sub.ID, c.EntryID, e, cits, had, true, &refErrs); err != nil {
+			return nil, err
+		}
+		for _, fe := range refErrs {
+			conflict.add(registry.CodeConflict, fmt.Sprintf("%s %s %s: %s", c.Operation, strings.ToLower(string(c.EntryType)), c.EntryID, fe.Message),
+				"changes", c.ID.String())
 		}
 	}
 	if len(conflict) > 0 {
@@ -214,14 +242,14 @@ func (s *Service) merge(ctx context.Context, tx pgx.Tx, sub *registry.Submission
 		}
 		if constraint, ok := isUniqueViolation(err); ok {
 			return Errors{{Field: []string{"id"}, Code: registry.CodeConflict,
-				Message: fmt.Sprintf("a change clashes with an entry published meanwhile (%s)", constraint)}}, nil
+				Message: fmt.Sprintf("an entry published meanwhile already has the %s one of these changes proposes (%s)", keyOf(constraint), constraint)}}, nil
 		}
 		return nil, fmt.Errorf("merge submission %s: %w", sub.ID, err)
 	}
 	if err := sp.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("release savepoint: %w", err)
 	}
-	return nil, postgres.Audit(ctx, tx, postgres.AuditEntry{Action: "submission.merge", TargetType: "submission", TargetID: sub.ID,
+	return nil, postgres.Audit(ctx, tx, postgres.AuditEntry{ActorID: v.UserID, Action: "submission.merge", TargetType: "submission", TargetID: sub.ID,
 		Details: map[string]any{"changes": len(changes), "correction": sub.Correction}})
 }
 
@@ -287,4 +315,17 @@ func dependencyOrder(changes []*registry.Change) ([]*registry.Change, error) {
 		}
 	}
 	return out, nil
+}
+
+// keyOf names the field a unique constraint is about, for messages.
+func keyOf(constraint string) string {
+	for _, k := range []struct{ suffix, field string }{
+		{"_slug_key", "slug"}, {"_country_code_key", "country code"}, {"_regime_code_key", "regime and code"},
+		{"_code_key", "code"}, {"_name_key", "name"},
+	} {
+		if strings.HasSuffix(constraint, k.suffix) {
+			return k.field
+		}
+	}
+	return "key"
 }
