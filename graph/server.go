@@ -32,6 +32,13 @@ type Config struct {
 	// LoaderWait is how long a loader gathers keys before it queries; zero
 	// means 2 ms, enough for the fields of one list level to join one batch.
 	LoaderWait time.Duration
+	// Limits bound each operation's cost; nil means DefaultLimits.
+	Limits *Limits
+	// RequestTimeout bounds each request, SQL included (the context is
+	// cancelled, and pgx cancels the running statement); zero means 15 s.
+	RequestTimeout time.Duration
+	// MaxBodyBytes bounds a request's body; zero means 1 MiB.
+	MaxBodyBytes int64
 }
 
 // parserTokenLimit bounds the size of a query document before it is parsed,
@@ -46,6 +53,11 @@ func NewGraphQLHandler(cfg Config) http.Handler {
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.Use(extension.Introspection{})
+	limits := DefaultLimits
+	if cfg.Limits != nil {
+		limits = *cfg.Limits
+	}
+	srv.Use(limits)
 	srv.SetParserTokenLimit(parserTokenLimit)
 	srv.SetErrorPresenter(presentError(cfg.Logger))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
@@ -64,7 +76,15 @@ func NewGraphQLHandler(cfg Config) http.Handler {
 	if cfg.Auth != nil {
 		h = auth.Middleware(cfg.Auth, cfg.Logger)(h)
 	}
-	return withRequestID(h)
+	timeout := cfg.RequestTimeout
+	if timeout == 0 {
+		timeout = 15 * time.Second
+	}
+	maxBody := cfg.MaxBodyBytes
+	if maxBody == 0 {
+		maxBody = 1 << 20
+	}
+	return withRequestID(withBounds(h, timeout, maxBody))
 }
 
 // NewServer returns every route the server answers: /graphql, /graphiql,
@@ -95,4 +115,16 @@ func NewServer(cfg Config) http.Handler {
 		http.Redirect(w, r, "/graphiql", http.StatusFound)
 	})
 	return mux
+}
+
+// withBounds limits a request's time and body. The deadline reaches
+// PostgreSQL through the context: pgx cancels a statement still running when
+// it passes, so a slow query is stopped rather than left to run.
+func withBounds(next http.Handler, timeout time.Duration, maxBody int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
