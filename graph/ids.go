@@ -1,34 +1,16 @@
 package graph
 
 import (
-	"encoding/base64"
 	"fmt"
-	"strings"
 
 	"github.com/google/uuid"
 
 	"oversight/internal/registry"
 )
 
-// Global IDs are opaque to clients: base64url("Type:uuid"), where Type is the
-// GraphQL type name. Carrying the type lets `node` find a record in one
-// lookup; hiding it behind base64 keeps clients from building IDs by hand.
+// Global IDs (see registry.GlobalID) name records in the API.
 
-var typeNames = map[registry.EntryType]string{
-	registry.TypeState:            "State",
-	registry.TypeAgency:           "Agency",
-	registry.TypeVendor:           "Vendor",
-	registry.TypeProduct:          "Product",
-	registry.TypeTechnology:       "Technology",
-	registry.TypeDeployment:       "Deployment",
-	registry.TypeAbuse:            "Abuse",
-	registry.TypeCommunity:        "ReligiousCommunity",
-	registry.TypeDesignationList:  "DesignationList",
-	registry.TypeDesignation:      "Designation",
-	registry.TypeControlListEntry: "ControlListEntry",
-	registry.TypeSource:           "Source",
-	registry.TypeVendorResponse:   "VendorResponse",
-}
+var typeNames = registry.TypeNames
 
 // citationType names citations in global IDs; they are not entries.
 const citationType = "Citation"
@@ -42,24 +24,14 @@ var entryTypes = func() map[string]registry.EntryType {
 }()
 
 // globalID encodes an ID of the named GraphQL type.
-func globalID(typeName string, id uuid.UUID) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(typeName + ":" + id.String()))
-}
+func globalID(typeName string, id uuid.UUID) string { return registry.GlobalID(typeName, id) }
 
 // entryID encodes the global ID of an entry.
 func entryID(t registry.EntryType, id uuid.UUID) string { return globalID(typeNames[t], id) }
 
 // decodeID splits a global ID into its type name and UUID.
 func decodeID(s string) (string, uuid.UUID, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
-	if err != nil || len(raw) > 100 {
-		return "", uuid.Nil, fmt.Errorf("%q is not an Oversight ID", s)
-	}
-	typeName, rest, ok := strings.Cut(string(raw), ":")
-	if !ok {
-		return "", uuid.Nil, fmt.Errorf("%q is not an Oversight ID", s)
-	}
-	id, err := uuid.Parse(rest)
+	typeName, id, err := registry.ParseGlobalID(s)
 	if err != nil || (!editorialTypes[typeName] && entryTypes[typeName] == "") {
 		return "", uuid.Nil, fmt.Errorf("%q is not an Oversight ID", s)
 	}

@@ -90,12 +90,23 @@ func nullIfEmpty(v json.RawMessage) json.RawMessage {
 	return v
 }
 
+// compact gives a JSON value one canonical form, so that the same value
+// read back from PostgreSQL (jsonb reorders object keys) and built in Go
+// compare equal.
 func compact(v json.RawMessage) []byte {
-	var buf bytes.Buffer
-	if json.Compact(&buf, v) != nil {
+	var x any
+	if json.Unmarshal(v, &x) != nil {
+		var buf bytes.Buffer
+		if json.Compact(&buf, v) != nil {
+			return v
+		}
+		return buf.Bytes()
+	}
+	b, err := json.Marshal(x)
+	if err != nil {
 		return v
 	}
-	return buf.Bytes()
+	return b
 }
 
 // confidentialSourceFields are the details of a confidential source that only
