@@ -72,7 +72,7 @@ func TestAccountCommands(t *testing.T) {
 	fails(2, `--role "owner"`, "user", "add", "--name", "Cy", "--email", "cy@example.org", "--role", "owner")
 	fails(2, "user add takes no arguments", "user", "add", "--name", "Cy", "--email", "cy@example.org", "--role", "editor", "extra")
 	fails(2, "unknown user command", "user", "remove")
-	fails(2, "user wants add or list", "user")
+	fails(2, "user wants add, list or disable", "user")
 
 	out, _ = ok("user", "list")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
