@@ -39,6 +39,8 @@ type Config struct {
 	RequestTimeout time.Duration
 	// MaxBodyBytes bounds a request's body; zero means 1 MiB.
 	MaxBodyBytes int64
+	// Export serves the bulk downloads under /export/; nil serves none.
+	Export http.Handler
 }
 
 // parserTokenLimit bounds the size of a query document before it is parsed,
@@ -111,6 +113,11 @@ func NewServer(cfg Config) http.Handler {
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
+	if cfg.Export != nil {
+		mux.Handle("GET /export/", withRequestID(cfg.Export))
+	}
+	// The Atom feed of changes (public, like the data it announces).
+	mux.Handle("GET /changes.atom", NewFeedHandler(cfg))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/graphiql", http.StatusFound)
 	})

@@ -11,6 +11,7 @@ import (
 	"math"
 	"oversight/graph/model"
 	"oversight/graph/scalars"
+	"oversight/internal/catalog"
 	"oversight/internal/registry"
 	"strconv"
 	"sync/atomic"
@@ -35,17 +36,20 @@ type ResolverRoot interface {
 	Abuse() AbuseResolver
 	Agency() AgencyResolver
 	Change() ChangeResolver
+	ChangeEvent() ChangeEventResolver
 	Citation() CitationResolver
 	ControlListEntry() ControlListEntryResolver
 	Deployment() DeploymentResolver
 	Designation() DesignationResolver
 	DesignationList() DesignationListResolver
 	EntryVersion() EntryVersionResolver
+	EvidenceRow() EvidenceRowResolver
 	Mutation() MutationResolver
 	Product() ProductResolver
 	Query() QueryResolver
 	ReligiousCommunity() ReligiousCommunityResolver
 	Review() ReviewResolver
+	SearchHit() SearchHitResolver
 	Source() SourceResolver
 	State() StateResolver
 	Submission() SubmissionResolver
@@ -125,6 +129,27 @@ type ComplexityRoot struct {
 		Reason      func(childComplexity int) int
 	}
 
+	ChangeEvent struct {
+		At        func(childComplexity int) int
+		Entry     func(childComplexity int) int
+		EntryType func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		Summary   func(childComplexity int) int
+		Version   func(childComplexity int) int
+	}
+
+	ChangeEventConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ChangeEventEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	ChangePayload struct {
 		Change     func(childComplexity int) int
 		Submission func(childComplexity int) int
@@ -169,6 +194,12 @@ type ComplexityRoot struct {
 		UpdatedAt        func(childComplexity int) int
 		Version          func(childComplexity int) int
 		VersionAt        func(childComplexity int, at time.Time) int
+	}
+
+	Count struct {
+		Count func(childComplexity int) int
+		Key   func(childComplexity int) int
+		Label func(childComplexity int) int
 	}
 
 	Deployment struct {
@@ -274,6 +305,31 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	EvidenceConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	EvidenceEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	EvidenceRow struct {
+		Abuses              func(childComplexity int) int
+		CitationCount       func(childComplexity int) int
+		ControlListEntries  func(childComplexity int) int
+		Deployments         func(childComplexity int) int
+		Designations        func(childComplexity int) int
+		Product             func(childComplexity int) int
+		State               func(childComplexity int) int
+		StrongestConfidence func(childComplexity int) int
+		Technology          func(childComplexity int) int
+		Vendor              func(childComplexity int) int
+	}
+
 	FieldChange struct {
 		After  func(childComplexity int) int
 		Before func(childComplexity int) int
@@ -340,24 +396,28 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Abuses             func(childComplexity int, first *int, after *string, filter *model.AbuseFilter) int
-		Communities        func(childComplexity int) int
-		ControlListEntries func(childComplexity int, regime *registry.ControlRegime) int
-		Deployments        func(childComplexity int, first *int, after *string, filter *model.DeploymentFilter) int
-		DesignationLists   func(childComplexity int) int
-		Designations       func(childComplexity int, first *int, after *string, filter *model.DesignationFilter) int
-		Me                 func(childComplexity int) int
-		Node               func(childComplexity int, id string) int
-		Nodes              func(childComplexity int, ids []string) int
-		Products           func(childComplexity int, first *int, after *string, filter *model.ProductFilter) int
-		Sources            func(childComplexity int, first *int, after *string, filter *model.SourceFilter) int
-		State              func(childComplexity int, countryCode registry.CountryCode) int
-		States             func(childComplexity int, first *int, after *string, filter *model.StateFilter) int
-		Submissions        func(childComplexity int, status []registry.SubmissionStatus, first *int, after *string) int
-		Technologies       func(childComplexity int) int
-		Technology         func(childComplexity int, slug string) int
-		Vendor             func(childComplexity int, slug string) int
-		Vendors            func(childComplexity int, first *int, after *string, filter *model.VendorFilter) int
+		Abuses                func(childComplexity int, first *int, after *string, filter *model.AbuseFilter) int
+		Changes               func(childComplexity int, since *time.Time, kinds []registry.ChangeKind, first *int, after *string) int
+		Communities           func(childComplexity int) int
+		ControlListEntries    func(childComplexity int, regime *registry.ControlRegime) int
+		Deployments           func(childComplexity int, first *int, after *string, filter *model.DeploymentFilter) int
+		DesignationLists      func(childComplexity int) int
+		Designations          func(childComplexity int, first *int, after *string, filter *model.DesignationFilter) int
+		ExportControlEvidence func(childComplexity int, first *int, after *string, filter *model.EvidenceFilter) int
+		Me                    func(childComplexity int) int
+		Node                  func(childComplexity int, id string) int
+		Nodes                 func(childComplexity int, ids []string) int
+		Products              func(childComplexity int, first *int, after *string, filter *model.ProductFilter) int
+		Search                func(childComplexity int, query string, types []registry.EntryType, first *int, after *string) int
+		Sources               func(childComplexity int, first *int, after *string, filter *model.SourceFilter) int
+		State                 func(childComplexity int, countryCode registry.CountryCode) int
+		States                func(childComplexity int, first *int, after *string, filter *model.StateFilter) int
+		Stats                 func(childComplexity int) int
+		Submissions           func(childComplexity int, status []registry.SubmissionStatus, first *int, after *string) int
+		Technologies          func(childComplexity int) int
+		Technology            func(childComplexity int, slug string) int
+		Vendor                func(childComplexity int, slug string) int
+		Vendors               func(childComplexity int, first *int, after *string, filter *model.VendorFilter) int
 	}
 
 	ReligiousCommunity struct {
@@ -382,6 +442,25 @@ type ComplexityRoot struct {
 		Decision  func(childComplexity int) int
 		ID        func(childComplexity int) int
 		Reviewer  func(childComplexity int) int
+	}
+
+	SearchConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	SearchEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	SearchHit struct {
+		Entry     func(childComplexity int) int
+		EntryType func(childComplexity int) int
+		Score     func(childComplexity int) int
+		Snippet   func(childComplexity int) int
 	}
 
 	Source struct {
@@ -450,6 +529,20 @@ type ComplexityRoot struct {
 	StateEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Stats struct {
+		Abuses                  func(childComplexity int) int
+		AbusesByCountry         func(childComplexity int) int
+		AbusesByYear            func(childComplexity int) int
+		Citations               func(childComplexity int) int
+		Deployments             func(childComplexity int) int
+		DeploymentsByTechnology func(childComplexity int) int
+		Products                func(childComplexity int) int
+		Sources                 func(childComplexity int) int
+		States                  func(childComplexity int) int
+		Vendors                 func(childComplexity int) int
+		VendorsByCountry        func(childComplexity int) int
 	}
 
 	Submission struct {
@@ -611,6 +704,9 @@ type ChangeResolver interface {
 	Proposed(ctx context.Context, obj *registry.Change) (json.RawMessage, error)
 	Diff(ctx context.Context, obj *registry.Change) ([]*registry.FieldChange, error)
 }
+type ChangeEventResolver interface {
+	Entry(ctx context.Context, obj *catalog.ChangeEvent) (model.Entry, error)
+}
 type CitationResolver interface {
 	ID(ctx context.Context, obj *registry.Citation) (string, error)
 	Entry(ctx context.Context, obj *registry.Citation) (model.Entry, error)
@@ -661,6 +757,16 @@ type DesignationListResolver interface {
 type EntryVersionResolver interface {
 	Changes(ctx context.Context, obj *registry.EntryVersion) ([]*registry.FieldChange, error)
 	Snapshot(ctx context.Context, obj *registry.EntryVersion) (json.RawMessage, error)
+}
+type EvidenceRowResolver interface {
+	Vendor(ctx context.Context, obj *catalog.EvidenceRow) (*registry.Vendor, error)
+	State(ctx context.Context, obj *catalog.EvidenceRow) (*registry.State, error)
+	Technology(ctx context.Context, obj *catalog.EvidenceRow) (*registry.Technology, error)
+	Product(ctx context.Context, obj *catalog.EvidenceRow) (*registry.Product, error)
+	Deployments(ctx context.Context, obj *catalog.EvidenceRow) ([]*registry.Deployment, error)
+	ControlListEntries(ctx context.Context, obj *catalog.EvidenceRow) ([]*registry.ControlListEntry, error)
+	Designations(ctx context.Context, obj *catalog.EvidenceRow) ([]*registry.Designation, error)
+	Abuses(ctx context.Context, obj *catalog.EvidenceRow) ([]*registry.Abuse, error)
 }
 type MutationResolver interface {
 	CreateSubmission(ctx context.Context, input model.SubmissionInput) (*model.SubmissionPayload, error)
@@ -713,8 +819,12 @@ type QueryResolver interface {
 	Designations(ctx context.Context, first *int, after *string, filter *model.DesignationFilter) (*model.DesignationConnection, error)
 	ControlListEntries(ctx context.Context, regime *registry.ControlRegime) ([]*registry.ControlListEntry, error)
 	Sources(ctx context.Context, first *int, after *string, filter *model.SourceFilter) (*model.SourceConnection, error)
+	Changes(ctx context.Context, since *time.Time, kinds []registry.ChangeKind, first *int, after *string) (*model.ChangeEventConnection, error)
 	Me(ctx context.Context) (*registry.User, error)
 	Submissions(ctx context.Context, status []registry.SubmissionStatus, first *int, after *string) (*model.SubmissionConnection, error)
+	ExportControlEvidence(ctx context.Context, first *int, after *string, filter *model.EvidenceFilter) (*model.EvidenceConnection, error)
+	Search(ctx context.Context, query string, types []registry.EntryType, first *int, after *string) (*model.SearchConnection, error)
+	Stats(ctx context.Context) (*model.Stats, error)
 }
 type ReligiousCommunityResolver interface {
 	ID(ctx context.Context, obj *registry.Community) (string, error)
@@ -728,6 +838,9 @@ type ReligiousCommunityResolver interface {
 type ReviewResolver interface {
 	ID(ctx context.Context, obj *registry.Review) (string, error)
 	Reviewer(ctx context.Context, obj *registry.Review) (*registry.User, error)
+}
+type SearchHitResolver interface {
+	Entry(ctx context.Context, obj *catalog.SearchHit) (model.Entry, error)
 }
 type SourceResolver interface {
 	ID(ctx context.Context, obj *registry.Source) (string, error)
@@ -1155,6 +1268,81 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Change.Reason(childComplexity), true
 
+	case "ChangeEvent.at":
+		if e.ComplexityRoot.ChangeEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeEvent.At(childComplexity), true
+	case "ChangeEvent.entry":
+		if e.ComplexityRoot.ChangeEvent.Entry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeEvent.Entry(childComplexity), true
+	case "ChangeEvent.entryType":
+		if e.ComplexityRoot.ChangeEvent.EntryType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeEvent.EntryType(childComplexity), true
+	case "ChangeEvent.kind":
+		if e.ComplexityRoot.ChangeEvent.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeEvent.Kind(childComplexity), true
+	case "ChangeEvent.summary":
+		if e.ComplexityRoot.ChangeEvent.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeEvent.Summary(childComplexity), true
+	case "ChangeEvent.version":
+		if e.ComplexityRoot.ChangeEvent.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeEvent.Version(childComplexity), true
+
+	case "ChangeEventConnection.edges":
+		if e.ComplexityRoot.ChangeEventConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeEventConnection.Edges(childComplexity), true
+	case "ChangeEventConnection.nodes":
+		if e.ComplexityRoot.ChangeEventConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeEventConnection.Nodes(childComplexity), true
+	case "ChangeEventConnection.pageInfo":
+		if e.ComplexityRoot.ChangeEventConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeEventConnection.PageInfo(childComplexity), true
+	case "ChangeEventConnection.totalCount":
+		if e.ComplexityRoot.ChangeEventConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeEventConnection.TotalCount(childComplexity), true
+
+	case "ChangeEventEdge.cursor":
+		if e.ComplexityRoot.ChangeEventEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeEventEdge.Cursor(childComplexity), true
+	case "ChangeEventEdge.node":
+		if e.ComplexityRoot.ChangeEventEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeEventEdge.Node(childComplexity), true
+
 	case "ChangePayload.change":
 		if e.ComplexityRoot.ChangePayload.Change == nil {
 			break
@@ -1355,6 +1543,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ControlListEntry.VersionAt(childComplexity, args["at"].(time.Time)), true
+
+	case "Count.count":
+		if e.ComplexityRoot.Count.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Count.Count(childComplexity), true
+	case "Count.key":
+		if e.ComplexityRoot.Count.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Count.Key(childComplexity), true
+	case "Count.label":
+		if e.ComplexityRoot.Count.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Count.Label(childComplexity), true
 
 	case "Deployment.abuses":
 		if e.ComplexityRoot.Deployment.Abuses == nil {
@@ -1839,6 +2046,105 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.EntryVersionEdge.Node(childComplexity), true
 
+	case "EvidenceConnection.edges":
+		if e.ComplexityRoot.EvidenceConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvidenceConnection.Edges(childComplexity), true
+	case "EvidenceConnection.nodes":
+		if e.ComplexityRoot.EvidenceConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvidenceConnection.Nodes(childComplexity), true
+	case "EvidenceConnection.pageInfo":
+		if e.ComplexityRoot.EvidenceConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvidenceConnection.PageInfo(childComplexity), true
+	case "EvidenceConnection.totalCount":
+		if e.ComplexityRoot.EvidenceConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvidenceConnection.TotalCount(childComplexity), true
+
+	case "EvidenceEdge.cursor":
+		if e.ComplexityRoot.EvidenceEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvidenceEdge.Cursor(childComplexity), true
+	case "EvidenceEdge.node":
+		if e.ComplexityRoot.EvidenceEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvidenceEdge.Node(childComplexity), true
+
+	case "EvidenceRow.abuses":
+		if e.ComplexityRoot.EvidenceRow.Abuses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvidenceRow.Abuses(childComplexity), true
+	case "EvidenceRow.citationCount":
+		if e.ComplexityRoot.EvidenceRow.CitationCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvidenceRow.CitationCount(childComplexity), true
+	case "EvidenceRow.controlListEntries":
+		if e.ComplexityRoot.EvidenceRow.ControlListEntries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvidenceRow.ControlListEntries(childComplexity), true
+	case "EvidenceRow.deployments":
+		if e.ComplexityRoot.EvidenceRow.Deployments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvidenceRow.Deployments(childComplexity), true
+	case "EvidenceRow.designations":
+		if e.ComplexityRoot.EvidenceRow.Designations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvidenceRow.Designations(childComplexity), true
+	case "EvidenceRow.product":
+		if e.ComplexityRoot.EvidenceRow.Product == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvidenceRow.Product(childComplexity), true
+	case "EvidenceRow.state":
+		if e.ComplexityRoot.EvidenceRow.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvidenceRow.State(childComplexity), true
+	case "EvidenceRow.strongestConfidence":
+		if e.ComplexityRoot.EvidenceRow.StrongestConfidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvidenceRow.StrongestConfidence(childComplexity), true
+	case "EvidenceRow.technology":
+		if e.ComplexityRoot.EvidenceRow.Technology == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvidenceRow.Technology(childComplexity), true
+	case "EvidenceRow.vendor":
+		if e.ComplexityRoot.EvidenceRow.Vendor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvidenceRow.Vendor(childComplexity), true
+
 	case "FieldChange.after":
 		if e.ComplexityRoot.FieldChange.After == nil {
 			break
@@ -2248,6 +2554,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Abuses(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.AbuseFilter)), true
+	case "Query.changes":
+		if e.ComplexityRoot.Query.Changes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_changes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Changes(childComplexity, args["since"].(*time.Time), args["kinds"].([]registry.ChangeKind), args["first"].(*int), args["after"].(*string)), true
 	case "Query.communities":
 		if e.ComplexityRoot.Query.Communities == nil {
 			break
@@ -2293,6 +2610,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Designations(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.DesignationFilter)), true
+	case "Query.exportControlEvidence":
+		if e.ComplexityRoot.Query.ExportControlEvidence == nil {
+			break
+		}
+
+		args, err := ec.field_Query_exportControlEvidence_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ExportControlEvidence(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.EvidenceFilter)), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -2333,6 +2661,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Products(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.ProductFilter)), true
+	case "Query.search":
+		if e.ComplexityRoot.Query.Search == nil {
+			break
+		}
+
+		args, err := ec.field_Query_search_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Search(childComplexity, args["query"].(string), args["types"].([]registry.EntryType), args["first"].(*int), args["after"].(*string)), true
 	case "Query.sources":
 		if e.ComplexityRoot.Query.Sources == nil {
 			break
@@ -2366,6 +2705,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.States(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.StateFilter)), true
+	case "Query.stats":
+		if e.ComplexityRoot.Query.Stats == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Stats(childComplexity), true
 	case "Query.submissions":
 		if e.ComplexityRoot.Query.Submissions == nil {
 			break
@@ -2541,6 +2886,69 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Review.Reviewer(childComplexity), true
+
+	case "SearchConnection.edges":
+		if e.ComplexityRoot.SearchConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchConnection.Edges(childComplexity), true
+	case "SearchConnection.nodes":
+		if e.ComplexityRoot.SearchConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchConnection.Nodes(childComplexity), true
+	case "SearchConnection.pageInfo":
+		if e.ComplexityRoot.SearchConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchConnection.PageInfo(childComplexity), true
+	case "SearchConnection.totalCount":
+		if e.ComplexityRoot.SearchConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchConnection.TotalCount(childComplexity), true
+
+	case "SearchEdge.cursor":
+		if e.ComplexityRoot.SearchEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchEdge.Cursor(childComplexity), true
+	case "SearchEdge.node":
+		if e.ComplexityRoot.SearchEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchEdge.Node(childComplexity), true
+
+	case "SearchHit.entry":
+		if e.ComplexityRoot.SearchHit.Entry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchHit.Entry(childComplexity), true
+	case "SearchHit.entryType":
+		if e.ComplexityRoot.SearchHit.EntryType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchHit.EntryType(childComplexity), true
+	case "SearchHit.score":
+		if e.ComplexityRoot.SearchHit.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchHit.Score(childComplexity), true
+	case "SearchHit.snippet":
+		if e.ComplexityRoot.SearchHit.Snippet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchHit.Snippet(childComplexity), true
 
 	case "Source.accessedOn":
 		if e.ComplexityRoot.Source.AccessedOn == nil {
@@ -2882,6 +3290,73 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StateEdge.Node(childComplexity), true
+
+	case "Stats.abuses":
+		if e.ComplexityRoot.Stats.Abuses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.Abuses(childComplexity), true
+	case "Stats.abusesByCountry":
+		if e.ComplexityRoot.Stats.AbusesByCountry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.AbusesByCountry(childComplexity), true
+	case "Stats.abusesByYear":
+		if e.ComplexityRoot.Stats.AbusesByYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.AbusesByYear(childComplexity), true
+	case "Stats.citations":
+		if e.ComplexityRoot.Stats.Citations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.Citations(childComplexity), true
+	case "Stats.deployments":
+		if e.ComplexityRoot.Stats.Deployments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.Deployments(childComplexity), true
+	case "Stats.deploymentsByTechnology":
+		if e.ComplexityRoot.Stats.DeploymentsByTechnology == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.DeploymentsByTechnology(childComplexity), true
+	case "Stats.products":
+		if e.ComplexityRoot.Stats.Products == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.Products(childComplexity), true
+	case "Stats.sources":
+		if e.ComplexityRoot.Stats.Sources == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.Sources(childComplexity), true
+	case "Stats.states":
+		if e.ComplexityRoot.Stats.States == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.States(childComplexity), true
+	case "Stats.vendors":
+		if e.ComplexityRoot.Stats.Vendors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.Vendors(childComplexity), true
+	case "Stats.vendorsByCountry":
+		if e.ComplexityRoot.Stats.VendorsByCountry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.VendorsByCountry(childComplexity), true
 
 	case "Submission.author":
 		if e.ComplexityRoot.Submission.Author == nil {
@@ -3465,6 +3940,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("DesignationFilter", ec.unmarshalInputDesignationFilter),
 			graphql.NewInputUnmarshaler("DesignationInput", ec.unmarshalInputDesignationInput),
 			graphql.NewInputUnmarshaler("DesignationListInput", ec.unmarshalInputDesignationListInput),
+			graphql.NewInputUnmarshaler("EvidenceFilter", ec.unmarshalInputEvidenceFilter),
 			graphql.NewInputUnmarshaler("ProductFilter", ec.unmarshalInputProductFilter),
 			graphql.NewInputUnmarshaler("ProductInput", ec.unmarshalInputProductInput),
 			graphql.NewInputUnmarshaler("SourceFilter", ec.unmarshalInputSourceFilter),
@@ -3609,6 +4085,69 @@ enum EntryStatus {
   RETRACTED
 }
 
+`, BuiltIn: false},
+	{Name: "../../schema/changes.graphqls", Input: `# The public change feed and corrections log.
+
+"""A page of change events, newest first."""
+type ChangeEventConnection {
+  "The events of this page, with their cursors."
+  edges: [ChangeEventEdge!]!
+  "The events of this page."
+  nodes: [ChangeEvent!]!
+  "Where this page sits in the list."
+  pageInfo: PageInfo!
+  "How many events match, on every page."
+  totalCount: Int!
+}
+"""A change event and its cursor."""
+type ChangeEventEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to get the events after this one."
+  cursor: String!
+  "The event."
+  node: ChangeEvent!
+}
+
+"""What a published change did."""
+enum ChangeKind {
+  "The entry was published for the first time."
+  CREATED
+  "A new version of the entry was published."
+  UPDATED
+  "A new version put right an error in the published entry."
+  CORRECTED
+  "The entry was withdrawn, with a public reason; it stays readable."
+  RETRACTED
+}
+
+"""A published change, for readers who follow the registry: which entry was created, updated, corrected or retracted, and the version that change published. Every change is public, retracted entries' included."""
+type ChangeEvent {
+  "The entry that changed, as it is now; a retracted entry still resolves, with its reason."
+  entry: Entry!
+  "The type of the entry that changed."
+  entryType: EntryType!
+  "The version of the entry this change published; ` + "`" + `entry.versionAt(at: <at>)` + "`" + ` shows it with its field-level changes."
+  version: Int!
+  "What the change did; CORRECTED and RETRACTED changes make up the public corrections log."
+  kind: ChangeKind!
+  "When the change was published (when its merge started)."
+  at: DateTime!
+  "What changed, in the words of the submission that made it (its title); seeded entries say they came from the seed dataset. Never names who wrote or reviewed the change."
+  summary: String
+}
+
+extend type Query {
+  "Published changes, newest first; kinds: [CORRECTED, RETRACTED] is the public corrections log. The same changes are an Atom feed at /changes.atom (?kinds=CORRECTED,RETRACTED for the corrections log)."
+  changes(
+    "Only changes made at or after this moment."
+    since: DateTime
+    "Only changes of these kinds."
+    kinds: [ChangeKind!]
+    "How many events to return: 20 when left out, at most 100."
+    first: Int
+    "A cursor from a previous page: the events after it."
+    after: String
+  ): ChangeEventConnection!
+}
 `, BuiltIn: false},
 	{Name: "../../schema/connections.graphqls", Input: `# ---------------------------------------------------------------- connections
 # Every connection is paged the same way: ` + "`" + `first` + "`" + ` (20 when left out, at most
@@ -4701,6 +5240,86 @@ type ControlListEntry implements Node & Entry {
   technologies: [Technology!]!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/evidence.graphqls", Input: `# The policymaker's view: supply relationships and the evidence on them.
+
+"""A page of evidence rows, ordered by strongest confidence, then number of abuses (more first), then vendor, state, technology and product."""
+type EvidenceConnection {
+  "The rows of this page, with their cursors."
+  edges: [EvidenceEdge!]!
+  "The rows of this page."
+  nodes: [EvidenceRow!]!
+  "Where this page sits in the list."
+  pageInfo: PageInfo!
+  "How many rows match the filter, on every page."
+  totalCount: Int!
+}
+"""An evidence row and its cursor."""
+type EvidenceEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to get the rows after this one."
+  cursor: String!
+  "The row."
+  node: EvidenceRow!
+}
+
+"""
+One supply relationship: a vendor's technology used by a state, with the
+export-control, designation and abuse evidence that bears on it. Rows are
+drawn from published deployments with a published vendor; one row per vendor,
+state, technology and product (when the deployments name one).
+"""
+type EvidenceRow {
+  "The vendor that supplied the technology."
+  vendor: Vendor!
+  "The state that used it."
+  state: State!
+  "The technology supplied, as recorded on the deployments."
+  technology: Technology!
+  "The product supplied; null when the deployments name no product."
+  product: Product
+  "The published deployments this row is drawn from, latest start first."
+  deployments: [Deployment!]!
+  "Published export-control entries that bear on this supply: the product's own entries, and entries whose control text covers the row's technology or a broader technology it belongs to. Entries on narrower kinds only are not included."
+  controlListEntries: [ControlListEntry!]!
+  "Designations of the vendor: its published designations, including removed ones, latest listing first."
+  designations: [Designation!]!
+  "Abuses linked to these deployments: published ones, latest start first."
+  abuses: [Abuse!]!
+  "The strongest confidence among the deployments (CONFIRMED > CREDIBLE > ALLEGED > DISPUTED)."
+  strongestConfidence: Confidence!
+  "The number of citations the deployments carry."
+  citationCount: Int!
+}
+
+"""Narrows the evidence rows. An empty list filters nothing; all given fields apply."""
+input EvidenceFilter {
+  "Only rows of these vendors."
+  vendorIds: [ID!]
+  "Only rows of vendors based in these countries."
+  vendorCountryCodes: [CountryCode!]
+  "Only rows of these states."
+  stateCountryCodes: [CountryCode!]
+  "Only rows of these technologies or their narrower kinds."
+  technologySlugs: [String!]
+  "Only rows with (true) or without (false) export-control entries bearing on them, as listed in EvidenceRow.controlListEntries."
+  controlled: Boolean
+  "Only rows linked to at least one documented abuse."
+  withAbuses: Boolean
+  "Only rows at least this well established (CONFIRMED strongest)."
+  minConfidence: Confidence
+}
+
+extend type Query {
+  "Supply relationships with their export-control, designation and abuse evidence."
+  exportControlEvidence(
+    "How many rows to return: 20 when left out, at most 100."
+    first: Int
+    "A cursor from a previous page: the rows after it."
+    after: String
+    "Which rows to keep."
+    filter: EvidenceFilter
+  ): EvidenceConnection!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/query.graphqls", Input: `"""The registry's read side. Anonymous readers see published and retracted entries only."""
 type Query {
   "Any record by its global ID; null when there is none."
@@ -4803,6 +5422,53 @@ type Query {
     "Narrows the list. Retracted sources are left out unless ` + "`" + `includeRetracted` + "`" + ` is true."
     filter: SourceFilter
   ): SourceConnection!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/search.graphqls", Input: `# Full-text search over the registry.
+
+"""A page of search hits, best first."""
+type SearchConnection {
+  "The hits of this page, with their cursors."
+  edges: [SearchEdge!]!
+  "The hits of this page."
+  nodes: [SearchHit!]!
+  "Where this page sits in the list."
+  pageInfo: PageInfo!
+  "How many entries match, on every page."
+  totalCount: Int!
+}
+"""A search hit and its cursor."""
+type SearchEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to get the hits after this one."
+  cursor: String!
+  "The hit."
+  node: SearchHit!
+}
+
+"""An entry that matches a search, with how well and where."""
+type SearchHit {
+  "The entry that matched."
+  entry: Entry!
+  "Its type."
+  entryType: EntryType!
+  "How well the entry matches. Higher is better. Scores are comparable only within one search."
+  score: Float!
+  "A short excerpt around the match: of the field that matched (for a match in a citation's quote, the quote), with matching words between « and ». Plain text, not HTML. For an approximate name match, the name, unmarked."
+  snippet: String
+}
+
+extend type Query {
+  "Full-text search over every published entry and its citations, best first. ` + "`" + `query` + "`" + ` uses web-search syntax: words are all required; \"quoted words\" are a phrase; ` + "`" + `OR` + "`" + ` between terms accepts either; ` + "`" + `-word` + "`" + ` or ` + "`" + `-\"a phrase\"` + "`" + ` excludes entries containing it in their fields or quotes. All required words must appear in the entry's own fields or together in one quote. Accents and letter case are ignored. When nothing matches, names and aliases are matched approximately (\"Hikvison\" finds Hikvision). At most 200 characters and 20 terms; an empty query, or one with only exclusions, is an error. Retracted entries are never returned."
+  search(
+    "What to look for, in web-search syntax."
+    query: String!
+    "Only entries of these types (all when left out)."
+    types: [EntryType!]
+    "How many hits to return: 20 when left out, at most 100."
+    first: Int
+    "A cursor from a previous page: the hits after it."
+    after: String
+  ): SearchConnection!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/sources.graphqls", Input: `"""What sort of document a source is."""
@@ -4977,6 +5643,49 @@ type FieldChange {
   after: JSON
 }
 `, BuiltIn: false},
+	{Name: "../../schema/stats.graphqls", Input: `# Counts and breakdowns of the published registry.
+
+"""One bucket of a breakdown."""
+type Count {
+  "What the bucket counts: a slug, a country code, a year, or \"unknown\"."
+  key: String!
+  "A readable name for the key."
+  label: String!
+  "How many."
+  count: Int!
+}
+
+"""Counts of published entries; each equals the totalCount of the unfiltered list. Breakdown buckets are sorted by count, then key."""
+type Stats {
+  "Published states."
+  states: Int!
+  "Published vendors."
+  vendors: Int!
+  "Published products."
+  products: Int!
+  "Published deployments."
+  deployments: Int!
+  "Published abuses."
+  abuses: Int!
+  "Published sources."
+  sources: Int!
+  "Citations carried by published entries."
+  citations: Int!
+  "Deployments by each deployment's own technology (key slug, label name)."
+  deploymentsByTechnology: [Count!]!
+  "Abuses by the abuse's state (key country code, label state name)."
+  abusesByCountry: [Count!]!
+  "Abuses by the year of their start date; abuses with no start date fall under key \"unknown\", label \"Undated\"."
+  abusesByYear: [Count!]!
+  "Vendors by country (key code, label the state's name or the code); vendors with no country fall under \"unknown\"."
+  vendorsByCountry: [Count!]!
+}
+
+extend type Query {
+  "Counts and breakdowns of the published registry."
+  stats: Stats!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -5116,6 +5825,48 @@ func (ec *executionContext) childFields_Change(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type Change", field.Name)
 }
 
+func (ec *executionContext) childFields_ChangeEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "entry":
+		return ec.fieldContext_ChangeEvent_entry(ctx, field)
+	case "entryType":
+		return ec.fieldContext_ChangeEvent_entryType(ctx, field)
+	case "version":
+		return ec.fieldContext_ChangeEvent_version(ctx, field)
+	case "kind":
+		return ec.fieldContext_ChangeEvent_kind(ctx, field)
+	case "at":
+		return ec.fieldContext_ChangeEvent_at(ctx, field)
+	case "summary":
+		return ec.fieldContext_ChangeEvent_summary(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChangeEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_ChangeEventConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ChangeEventConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ChangeEventConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ChangeEventConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ChangeEventConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChangeEventConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ChangeEventEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ChangeEventEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ChangeEventEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChangeEventEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_ChangePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "change":
@@ -5206,6 +5957,18 @@ func (ec *executionContext) childFields_ControlListEntry(ctx context.Context, fi
 		return ec.fieldContext_ControlListEntry_technologies(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ControlListEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_Count(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_Count_key(ctx, field)
+	case "label":
+		return ec.fieldContext_Count_label(ctx, field)
+	case "count":
+		return ec.fieldContext_Count_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Count", field.Name)
 }
 
 func (ec *executionContext) childFields_Deployment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5414,6 +6177,56 @@ func (ec *executionContext) childFields_EntryVersionEdge(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type EntryVersionEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_EvidenceConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_EvidenceConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_EvidenceConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_EvidenceConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_EvidenceConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EvidenceConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_EvidenceEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_EvidenceEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_EvidenceEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EvidenceEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_EvidenceRow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "vendor":
+		return ec.fieldContext_EvidenceRow_vendor(ctx, field)
+	case "state":
+		return ec.fieldContext_EvidenceRow_state(ctx, field)
+	case "technology":
+		return ec.fieldContext_EvidenceRow_technology(ctx, field)
+	case "product":
+		return ec.fieldContext_EvidenceRow_product(ctx, field)
+	case "deployments":
+		return ec.fieldContext_EvidenceRow_deployments(ctx, field)
+	case "controlListEntries":
+		return ec.fieldContext_EvidenceRow_controlListEntries(ctx, field)
+	case "designations":
+		return ec.fieldContext_EvidenceRow_designations(ctx, field)
+	case "abuses":
+		return ec.fieldContext_EvidenceRow_abuses(ctx, field)
+	case "strongestConfidence":
+		return ec.fieldContext_EvidenceRow_strongestConfidence(ctx, field)
+	case "citationCount":
+		return ec.fieldContext_EvidenceRow_citationCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EvidenceRow", field.Name)
+}
+
 func (ec *executionContext) childFields_FieldChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "field":
@@ -5546,6 +6359,44 @@ func (ec *executionContext) childFields_Review(ctx context.Context, field graphq
 		return ec.fieldContext_Review_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Review", field.Name)
+}
+
+func (ec *executionContext) childFields_SearchConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SearchConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_SearchConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SearchConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SearchConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SearchConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SearchEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_SearchEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_SearchEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SearchEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_SearchHit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "entry":
+		return ec.fieldContext_SearchHit_entry(ctx, field)
+	case "entryType":
+		return ec.fieldContext_SearchHit_entryType(ctx, field)
+	case "score":
+		return ec.fieldContext_SearchHit_score(ctx, field)
+	case "snippet":
+		return ec.fieldContext_SearchHit_snippet(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SearchHit", field.Name)
 }
 
 func (ec *executionContext) childFields_Source(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5682,6 +6533,34 @@ func (ec *executionContext) childFields_StateEdge(ctx context.Context, field gra
 		return ec.fieldContext_StateEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StateEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Stats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "states":
+		return ec.fieldContext_Stats_states(ctx, field)
+	case "vendors":
+		return ec.fieldContext_Stats_vendors(ctx, field)
+	case "products":
+		return ec.fieldContext_Stats_products(ctx, field)
+	case "deployments":
+		return ec.fieldContext_Stats_deployments(ctx, field)
+	case "abuses":
+		return ec.fieldContext_Stats_abuses(ctx, field)
+	case "sources":
+		return ec.fieldContext_Stats_sources(ctx, field)
+	case "citations":
+		return ec.fieldContext_Stats_citations(ctx, field)
+	case "deploymentsByTechnology":
+		return ec.fieldContext_Stats_deploymentsByTechnology(ctx, field)
+	case "abusesByCountry":
+		return ec.fieldContext_Stats_abusesByCountry(ctx, field)
+	case "abusesByYear":
+		return ec.fieldContext_Stats_abusesByYear(ctx, field)
+	case "vendorsByCountry":
+		return ec.fieldContext_Stats_vendorsByCountry(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Stats", field.Name)
 }
 
 func (ec *executionContext) childFields_Submission(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6930,6 +7809,44 @@ func (ec *executionContext) field_Query_abuses_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_changes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "since",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["since"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "kinds",
+		func(ctx context.Context, v any) ([]registry.ChangeKind, error) {
+			return ec.unmarshalOChangeKind2ᚕoversightᚋinternalᚋregistryᚐChangeKindᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kinds"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_controlListEntries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7004,6 +7921,36 @@ func (ec *executionContext) field_Query_designations_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_exportControlEvidence_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.EvidenceFilter, error) {
+			return ec.unmarshalOEvidenceFilter2ᚖoversightᚋgraphᚋmodelᚐEvidenceFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7059,6 +8006,44 @@ func (ec *executionContext) field_Query_products_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["filter"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_search_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "query",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["query"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "types",
+		func(ctx context.Context, v any) ([]registry.EntryType, error) {
+			return ec.unmarshalOEntryType2ᚕoversightᚋinternalᚋregistryᚐEntryTypeᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["types"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
 	return args, nil
 }
 
@@ -9069,6 +10054,327 @@ func (ec *executionContext) fieldContext_Change_reason(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Change", field, false, false, "String")
 }
 
+func (ec *executionContext) _ChangeEvent_entry(ctx context.Context, field graphql.CollectedField, obj *catalog.ChangeEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeEvent_entry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ChangeEvent().Entry(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Entry) graphql.Marshaler {
+			return ec.marshalNEntry2oversightᚋgraphᚋmodelᚐEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeEvent_entry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangeEvent_entryType(ctx context.Context, field graphql.CollectedField, obj *catalog.ChangeEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeEvent_entryType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntryType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v registry.EntryType) graphql.Marshaler {
+			return ec.marshalNEntryType2oversightᚋinternalᚋregistryᚐEntryType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeEvent_entryType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeEvent", field, false, false, "EntryType")
+}
+
+func (ec *executionContext) _ChangeEvent_version(ctx context.Context, field graphql.CollectedField, obj *catalog.ChangeEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeEvent_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeEvent_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeEvent", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChangeEvent_kind(ctx context.Context, field graphql.CollectedField, obj *catalog.ChangeEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeEvent_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v registry.ChangeKind) graphql.Marshaler {
+			return ec.marshalNChangeKind2oversightᚋinternalᚋregistryᚐChangeKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeEvent_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeEvent", field, false, false, "ChangeKind")
+}
+
+func (ec *executionContext) _ChangeEvent_at(ctx context.Context, field graphql.CollectedField, obj *catalog.ChangeEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ChangeEvent_summary(ctx context.Context, field graphql.CollectedField, obj *catalog.ChangeEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeEvent_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Summary, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeEvent_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChangeEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ChangeEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeEventConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ChangeEventEdge) graphql.Marshaler {
+			return ec.marshalNChangeEventEdge2ᚕᚖoversightᚋgraphᚋmodelᚐChangeEventEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeEventConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangeEventEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangeEventConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.ChangeEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeEventConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.ChangeEvent) graphql.Marshaler {
+			return ec.marshalNChangeEvent2ᚕᚖoversightᚋinternalᚋcatalogᚐChangeEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeEventConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangeEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangeEventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ChangeEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeEventConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖoversightᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeEventConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangeEventConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ChangeEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeEventConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeEventConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeEventConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChangeEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ChangeEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeEventEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeEventEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChangeEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ChangeEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeEventEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.ChangeEvent) graphql.Marshaler {
+			return ec.marshalNChangeEvent2ᚖoversightᚋinternalᚋcatalogᚐChangeEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeEventEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeEventEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangeEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ChangePayload_change(ctx context.Context, field graphql.CollectedField, obj *model.ChangePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9930,6 +11236,75 @@ func (ec *executionContext) fieldContext_ControlListEntry_technologies(_ context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Count_key(ctx context.Context, field graphql.CollectedField, obj *model.Count) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Count_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Count_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Count", field, false, false, "String")
+}
+
+func (ec *executionContext) _Count_label(ctx context.Context, field graphql.CollectedField, obj *model.Count) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Count_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Count_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Count", field, false, false, "String")
+}
+
+func (ec *executionContext) _Count_count(ctx context.Context, field graphql.CollectedField, obj *model.Count) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Count_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Count_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Count", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Deployment_id(ctx context.Context, field graphql.CollectedField, obj *registry.Deployment) (ret graphql.Marshaler) {
@@ -11963,6 +13338,482 @@ func (ec *executionContext) fieldContext_EntryVersionEdge_node(_ context.Context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _EvidenceConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.EvidenceConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvidenceConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.EvidenceEdge) graphql.Marshaler {
+			return ec.marshalNEvidenceEdge2ᚕᚖoversightᚋgraphᚋmodelᚐEvidenceEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvidenceConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EvidenceConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EvidenceEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EvidenceConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.EvidenceConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvidenceConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.EvidenceRow) graphql.Marshaler {
+			return ec.marshalNEvidenceRow2ᚕᚖoversightᚋinternalᚋcatalogᚐEvidenceRowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvidenceConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EvidenceConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EvidenceRow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EvidenceConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.EvidenceConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvidenceConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖoversightᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvidenceConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EvidenceConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EvidenceConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.EvidenceConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvidenceConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvidenceConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EvidenceConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EvidenceEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.EvidenceEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvidenceEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvidenceEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EvidenceEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _EvidenceEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.EvidenceEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvidenceEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.EvidenceRow) graphql.Marshaler {
+			return ec.marshalNEvidenceRow2ᚖoversightᚋinternalᚋcatalogᚐEvidenceRow(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvidenceEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EvidenceEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EvidenceRow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EvidenceRow_vendor(ctx context.Context, field graphql.CollectedField, obj *catalog.EvidenceRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvidenceRow_vendor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EvidenceRow().Vendor(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *registry.Vendor) graphql.Marshaler {
+			return ec.marshalNVendor2ᚖoversightᚋinternalᚋregistryᚐVendor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvidenceRow_vendor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EvidenceRow",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Vendor(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EvidenceRow_state(ctx context.Context, field graphql.CollectedField, obj *catalog.EvidenceRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvidenceRow_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EvidenceRow().State(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *registry.State) graphql.Marshaler {
+			return ec.marshalNState2ᚖoversightᚋinternalᚋregistryᚐState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvidenceRow_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EvidenceRow",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_State(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EvidenceRow_technology(ctx context.Context, field graphql.CollectedField, obj *catalog.EvidenceRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvidenceRow_technology(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EvidenceRow().Technology(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *registry.Technology) graphql.Marshaler {
+			return ec.marshalNTechnology2ᚖoversightᚋinternalᚋregistryᚐTechnology(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvidenceRow_technology(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EvidenceRow",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Technology(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EvidenceRow_product(ctx context.Context, field graphql.CollectedField, obj *catalog.EvidenceRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvidenceRow_product(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EvidenceRow().Product(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *registry.Product) graphql.Marshaler {
+			return ec.marshalOProduct2ᚖoversightᚋinternalᚋregistryᚐProduct(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EvidenceRow_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EvidenceRow",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EvidenceRow_deployments(ctx context.Context, field graphql.CollectedField, obj *catalog.EvidenceRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvidenceRow_deployments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EvidenceRow().Deployments(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*registry.Deployment) graphql.Marshaler {
+			return ec.marshalNDeployment2ᚕᚖoversightᚋinternalᚋregistryᚐDeploymentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvidenceRow_deployments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EvidenceRow",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Deployment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EvidenceRow_controlListEntries(ctx context.Context, field graphql.CollectedField, obj *catalog.EvidenceRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvidenceRow_controlListEntries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EvidenceRow().ControlListEntries(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*registry.ControlListEntry) graphql.Marshaler {
+			return ec.marshalNControlListEntry2ᚕᚖoversightᚋinternalᚋregistryᚐControlListEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvidenceRow_controlListEntries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EvidenceRow",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ControlListEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EvidenceRow_designations(ctx context.Context, field graphql.CollectedField, obj *catalog.EvidenceRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvidenceRow_designations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EvidenceRow().Designations(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*registry.Designation) graphql.Marshaler {
+			return ec.marshalNDesignation2ᚕᚖoversightᚋinternalᚋregistryᚐDesignationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvidenceRow_designations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EvidenceRow",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Designation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EvidenceRow_abuses(ctx context.Context, field graphql.CollectedField, obj *catalog.EvidenceRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvidenceRow_abuses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EvidenceRow().Abuses(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*registry.Abuse) graphql.Marshaler {
+			return ec.marshalNAbuse2ᚕᚖoversightᚋinternalᚋregistryᚐAbuseᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvidenceRow_abuses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EvidenceRow",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Abuse(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EvidenceRow_strongestConfidence(ctx context.Context, field graphql.CollectedField, obj *catalog.EvidenceRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvidenceRow_strongestConfidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StrongestConfidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v registry.Confidence) graphql.Marshaler {
+			return ec.marshalNConfidence2oversightᚋinternalᚋregistryᚐConfidence(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvidenceRow_strongestConfidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EvidenceRow", field, false, false, "Confidence")
+}
+
+func (ec *executionContext) _EvidenceRow_citationCount(ctx context.Context, field graphql.CollectedField, obj *catalog.EvidenceRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvidenceRow_citationCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CitationCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvidenceRow_citationCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EvidenceRow", field, false, false, "Int")
 }
 
 func (ec *executionContext) _FieldChange_field(ctx context.Context, field graphql.CollectedField, obj *registry.FieldChange) (ret graphql.Marshaler) {
@@ -14248,6 +16099,50 @@ func (ec *executionContext) fieldContext_Query_sources(ctx context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_changes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Changes(ctx, fc.Args["since"].(*time.Time), fc.Args["kinds"].([]registry.ChangeKind), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ChangeEventConnection) graphql.Marshaler {
+			return ec.marshalNChangeEventConnection2ᚖoversightᚋgraphᚋmodelᚐChangeEventConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_changes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangeEventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_changes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14320,6 +16215,126 @@ func (ec *executionContext) fieldContext_Query_submissions(ctx context.Context, 
 	if fc.Args, err = ec.field_Query_submissions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_exportControlEvidence(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_exportControlEvidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ExportControlEvidence(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.EvidenceFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EvidenceConnection) graphql.Marshaler {
+			return ec.marshalNEvidenceConnection2ᚖoversightᚋgraphᚋmodelᚐEvidenceConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_exportControlEvidence(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EvidenceConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_exportControlEvidence_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_search(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_search(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Search(ctx, fc.Args["query"].(string), fc.Args["types"].([]registry.EntryType), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SearchConnection) graphql.Marshaler {
+			return ec.marshalNSearchConnection2ᚖoversightᚋgraphᚋmodelᚐSearchConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_search(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SearchConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_search_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_stats(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_stats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Stats(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Stats) graphql.Marshaler {
+			return ec.marshalNStats2ᚖoversightᚋgraphᚋmodelᚐStats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_stats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Stats(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -14893,6 +16908,281 @@ func (ec *executionContext) _Review_createdAt(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Review_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Review", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _SearchConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SearchConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SearchEdge) graphql.Marshaler {
+			return ec.marshalNSearchEdge2ᚕᚖoversightᚋgraphᚋmodelᚐSearchEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SearchConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SearchEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SearchConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.SearchConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.SearchHit) graphql.Marshaler {
+			return ec.marshalNSearchHit2ᚕᚖoversightᚋinternalᚋcatalogᚐSearchHitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SearchConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SearchHit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SearchConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.SearchConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖoversightᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SearchConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SearchConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.SearchConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SearchConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SearchEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SearchEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SearchEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _SearchEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SearchEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.SearchHit) graphql.Marshaler {
+			return ec.marshalNSearchHit2ᚖoversightᚋinternalᚋcatalogᚐSearchHit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SearchEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SearchHit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SearchHit_entry(ctx context.Context, field graphql.CollectedField, obj *catalog.SearchHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchHit_entry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SearchHit().Entry(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Entry) graphql.Marshaler {
+			return ec.marshalNEntry2oversightᚋgraphᚋmodelᚐEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchHit_entry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SearchHit",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SearchHit_entryType(ctx context.Context, field graphql.CollectedField, obj *catalog.SearchHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchHit_entryType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntryType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v registry.EntryType) graphql.Marshaler {
+			return ec.marshalNEntryType2oversightᚋinternalᚋregistryᚐEntryType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchHit_entryType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SearchHit", field, false, false, "EntryType")
+}
+
+func (ec *executionContext) _SearchHit_score(ctx context.Context, field graphql.CollectedField, obj *catalog.SearchHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchHit_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchHit_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SearchHit", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SearchHit_snippet(ctx context.Context, field graphql.CollectedField, obj *catalog.SearchHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchHit_snippet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Snippet, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SearchHit_snippet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SearchHit", field, false, false, "String")
 }
 
 func (ec *executionContext) _Source_id(ctx context.Context, field graphql.CollectedField, obj *registry.Source) (ret graphql.Marshaler) {
@@ -16304,6 +18594,295 @@ func (ec *executionContext) fieldContext_StateEdge_node(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_State(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Stats_states(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_states(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.States, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_states(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Stats_vendors(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_vendors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Vendors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_vendors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Stats_products(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_products(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Products, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_products(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Stats_deployments(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_deployments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deployments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_deployments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Stats_abuses(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_abuses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Abuses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_abuses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Stats_sources(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_sources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sources, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_sources(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Stats_citations(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_citations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Citations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_citations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Stats_deploymentsByTechnology(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_deploymentsByTechnology(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeploymentsByTechnology, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Count) graphql.Marshaler {
+			return ec.marshalNCount2ᚕᚖoversightᚋgraphᚋmodelᚐCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_deploymentsByTechnology(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Stats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Count(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Stats_abusesByCountry(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_abusesByCountry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AbusesByCountry, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Count) graphql.Marshaler {
+			return ec.marshalNCount2ᚕᚖoversightᚋgraphᚋmodelᚐCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_abusesByCountry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Stats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Count(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Stats_abusesByYear(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_abusesByYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AbusesByYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Count) graphql.Marshaler {
+			return ec.marshalNCount2ᚕᚖoversightᚋgraphᚋmodelᚐCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_abusesByYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Stats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Count(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Stats_vendorsByCountry(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_vendorsByCountry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VendorsByCountry, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Count) graphql.Marshaler {
+			return ec.marshalNCount2ᚕᚖoversightᚋgraphᚋmodelᚐCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_vendorsByCountry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Stats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Count(ctx, field)
 		},
 	}
 	return fc, nil
@@ -20678,6 +23257,90 @@ func UnmarshalDesignationListInput(ctx context.Context, raw any) (model.Designat
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputEvidenceFilter(ctx context.Context, obj any) (model.EvidenceFilter, error) {
+	var it model.EvidenceFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"vendorIds", "vendorCountryCodes", "stateCountryCodes", "technologySlugs", "controlled", "withAbuses", "minConfidence"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "vendorIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("vendorIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VendorIds = graphql.OmittableOf(data)
+		case "vendorCountryCodes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("vendorCountryCodes"))
+			data, err := ec.unmarshalOCountryCode2ᚕoversightᚋinternalᚋregistryᚐCountryCodeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VendorCountryCodes = graphql.OmittableOf(data)
+		case "stateCountryCodes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stateCountryCodes"))
+			data, err := ec.unmarshalOCountryCode2ᚕoversightᚋinternalᚋregistryᚐCountryCodeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StateCountryCodes = graphql.OmittableOf(data)
+		case "technologySlugs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("technologySlugs"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TechnologySlugs = graphql.OmittableOf(data)
+		case "controlled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("controlled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Controlled = graphql.OmittableOf(data)
+		case "withAbuses":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withAbuses"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithAbuses = graphql.OmittableOf(data)
+		case "minConfidence":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minConfidence"))
+			data, err := ec.unmarshalOConfidence2ᚖoversightᚋinternalᚋregistryᚐConfidence(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinConfidence = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalEvidenceFilter unmarshals raw into the EvidenceFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalEvidenceFilter(ctx context.Context, raw any) (model.EvidenceFilter, error) {
+	var out model.EvidenceFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "EvidenceFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputProductFilter(ctx context.Context, obj any) (model.ProductFilter, error) {
 	var it model.ProductFilter
 	if obj == nil {
@@ -22177,6 +24840,151 @@ func (ec *executionContext) _Change(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var changeEventImplementors = []string{"ChangeEvent"}
+
+func (ec *executionContext) _ChangeEvent(ctx context.Context, sel ast.SelectionSet, obj *catalog.ChangeEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, changeEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChangeEvent")
+		case "entry":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ChangeEvent_entry(ctx, field, obj)
+				})
+		case "entryType":
+			out.Values[i] = ec._ChangeEvent_entryType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._ChangeEvent_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._ChangeEvent_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			out.Values[i] = ec._ChangeEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "summary":
+			out.Values[i] = ec._ChangeEvent_summary(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var changeEventConnectionImplementors = []string{"ChangeEventConnection"}
+
+func (ec *executionContext) _ChangeEventConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ChangeEventConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, changeEventConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChangeEventConnection")
+		case "edges":
+			out.Values[i] = ec._ChangeEventConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._ChangeEventConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ChangeEventConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ChangeEventConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var changeEventEdgeImplementors = []string{"ChangeEventEdge"}
+
+func (ec *executionContext) _ChangeEventEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ChangeEventEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, changeEventEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChangeEventEdge")
+		case "cursor":
+			out.Values[i] = ec._ChangeEventEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ChangeEventEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var changePayloadImplementors = []string{"ChangePayload"}
 
 func (ec *executionContext) _ChangePayload(ctx context.Context, sel ast.SelectionSet, obj *model.ChangePayload) graphql.Marshaler {
@@ -22464,6 +25272,49 @@ func (ec *executionContext) _ControlListEntry(ctx context.Context, sel ast.Selec
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ControlListEntry_technologies(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var countImplementors = []string{"Count"}
+
+func (ec *executionContext) _Count(ctx context.Context, sel ast.SelectionSet, obj *model.Count) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, countImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Count")
+		case "key":
+			out.Values[i] = ec._Count_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._Count_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._Count_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -23149,6 +26000,178 @@ func (ec *executionContext) _EntryVersionEdge(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var evidenceConnectionImplementors = []string{"EvidenceConnection"}
+
+func (ec *executionContext) _EvidenceConnection(ctx context.Context, sel ast.SelectionSet, obj *model.EvidenceConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, evidenceConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EvidenceConnection")
+		case "edges":
+			out.Values[i] = ec._EvidenceConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._EvidenceConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._EvidenceConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._EvidenceConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var evidenceEdgeImplementors = []string{"EvidenceEdge"}
+
+func (ec *executionContext) _EvidenceEdge(ctx context.Context, sel ast.SelectionSet, obj *model.EvidenceEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, evidenceEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EvidenceEdge")
+		case "cursor":
+			out.Values[i] = ec._EvidenceEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._EvidenceEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var evidenceRowImplementors = []string{"EvidenceRow"}
+
+func (ec *executionContext) _EvidenceRow(ctx context.Context, sel ast.SelectionSet, obj *catalog.EvidenceRow) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, evidenceRowImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EvidenceRow")
+		case "vendor":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EvidenceRow_vendor(ctx, field, obj)
+				})
+		case "state":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EvidenceRow_state(ctx, field, obj)
+				})
+		case "technology":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EvidenceRow_technology(ctx, field, obj)
+				})
+		case "product":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EvidenceRow_product(ctx, field, obj)
+				})
+		case "deployments":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EvidenceRow_deployments(ctx, field, obj)
+				})
+		case "controlListEntries":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EvidenceRow_controlListEntries(ctx, field, obj)
+				})
+		case "designations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EvidenceRow_designations(ctx, field, obj)
+				})
+		case "abuses":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EvidenceRow_abuses(ctx, field, obj)
+				})
+		case "strongestConfidence":
+			out.Values[i] = ec._EvidenceRow_strongestConfidence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "citationCount":
+			out.Values[i] = ec._EvidenceRow_citationCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var fieldChangeImplementors = []string{"FieldChange"}
 
 func (ec *executionContext) _FieldChange(ctx context.Context, sel ast.SelectionSet, obj *registry.FieldChange) graphql.Marshaler {
@@ -23721,6 +26744,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_sources(ctx, field)
 				})
+		case "changes":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_changes(ctx, field)
+				})
 		case "me":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -23732,6 +26761,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_submissions(ctx, field)
+				})
+		case "exportControlEvidence":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_exportControlEvidence(ctx, field)
+				})
+		case "search":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_search(ctx, field)
+				})
+		case "stats":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_stats(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -23898,6 +26945,141 @@ func (ec *executionContext) _Review(ctx context.Context, sel ast.SelectionSet, o
 		case "createdAt":
 			out.Values[i] = ec._Review_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var searchConnectionImplementors = []string{"SearchConnection"}
+
+func (ec *executionContext) _SearchConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SearchConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, searchConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SearchConnection")
+		case "edges":
+			out.Values[i] = ec._SearchConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._SearchConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SearchConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._SearchConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var searchEdgeImplementors = []string{"SearchEdge"}
+
+func (ec *executionContext) _SearchEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SearchEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, searchEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SearchEdge")
+		case "cursor":
+			out.Values[i] = ec._SearchEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._SearchEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var searchHitImplementors = []string{"SearchHit"}
+
+func (ec *executionContext) _SearchHit(ctx context.Context, sel ast.SelectionSet, obj *catalog.SearchHit) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, searchHitImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SearchHit")
+		case "entry":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SearchHit_entry(ctx, field, obj)
+				})
+		case "entryType":
+			out.Values[i] = ec._SearchHit_entryType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "score":
+			out.Values[i] = ec._SearchHit_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "snippet":
+			out.Values[i] = ec._SearchHit_snippet(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
@@ -24329,6 +27511,89 @@ func (ec *executionContext) _StateEdge(ctx context.Context, sel ast.SelectionSet
 			}
 		case "node":
 			out.Values[i] = ec._StateEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var statsImplementors = []string{"Stats"}
+
+func (ec *executionContext) _Stats(ctx context.Context, sel ast.SelectionSet, obj *model.Stats) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Stats")
+		case "states":
+			out.Values[i] = ec._Stats_states(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "vendors":
+			out.Values[i] = ec._Stats_vendors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "products":
+			out.Values[i] = ec._Stats_products(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deployments":
+			out.Values[i] = ec._Stats_deployments(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "abuses":
+			out.Values[i] = ec._Stats_abuses(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sources":
+			out.Values[i] = ec._Stats_sources(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "citations":
+			out.Values[i] = ec._Stats_citations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deploymentsByTechnology":
+			out.Values[i] = ec._Stats_deploymentsByTechnology(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "abusesByCountry":
+			out.Values[i] = ec._Stats_abusesByCountry(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "abusesByYear":
+			out.Values[i] = ec._Stats_abusesByYear(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "vendorsByCountry":
+			out.Values[i] = ec._Stats_vendorsByCountry(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -25649,6 +28914,72 @@ func (ec *executionContext) marshalNChange2ᚖoversightᚋinternalᚋregistryᚐ
 	return ec._Change(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNChangeEvent2ᚕᚖoversightᚋinternalᚋcatalogᚐChangeEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.ChangeEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChangeEvent2ᚖoversightᚋinternalᚋcatalogᚐChangeEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNChangeEvent2ᚖoversightᚋinternalᚋcatalogᚐChangeEvent(ctx context.Context, sel ast.SelectionSet, v *catalog.ChangeEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChangeEvent!")
+		return graphql.Null
+	}
+	return ec._ChangeEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNChangeEventConnection2ᚖoversightᚋgraphᚋmodelᚐChangeEventConnection(ctx context.Context, sel ast.SelectionSet, v *model.ChangeEventConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChangeEventConnection!")
+		return graphql.Null
+	}
+	return ec._ChangeEventConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNChangeEventEdge2ᚕᚖoversightᚋgraphᚋmodelᚐChangeEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ChangeEventEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChangeEventEdge2ᚖoversightᚋgraphᚋmodelᚐChangeEventEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNChangeEventEdge2ᚖoversightᚋgraphᚋmodelᚐChangeEventEdge(ctx context.Context, sel ast.SelectionSet, v *model.ChangeEventEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChangeEventEdge!")
+		return graphql.Null
+	}
+	return ec._ChangeEventEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNChangeKind2oversightᚋinternalᚋregistryᚐChangeKind(ctx context.Context, v any) (registry.ChangeKind, error) {
+	var res registry.ChangeKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChangeKind2oversightᚋinternalᚋregistryᚐChangeKind(ctx context.Context, sel ast.SelectionSet, v registry.ChangeKind) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNChangeOperation2oversightᚋinternalᚋregistryᚐChangeOperation(ctx context.Context, v any) (registry.ChangeOperation, error) {
 	var res registry.ChangeOperation
 	err := res.UnmarshalGQL(v)
@@ -25804,6 +29135,30 @@ func (ec *executionContext) unmarshalNControlRegime2oversightᚋinternalᚋregis
 
 func (ec *executionContext) marshalNControlRegime2oversightᚋinternalᚋregistryᚐControlRegime(ctx context.Context, sel ast.SelectionSet, v registry.ControlRegime) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNCount2ᚕᚖoversightᚋgraphᚋmodelᚐCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Count) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCount2ᚖoversightᚋgraphᚋmodelᚐCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCount2ᚖoversightᚋgraphᚋmodelᚐCount(ctx context.Context, sel ast.SelectionSet, v *model.Count) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Count!")
+		return graphql.Null
+	}
+	return ec._Count(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCountryCode2oversightᚋinternalᚋregistryᚐCountryCode(ctx context.Context, v any) (registry.CountryCode, error) {
@@ -26073,6 +29428,62 @@ func (ec *executionContext) marshalNEntryVersionEdge2ᚖoversightᚋgraphᚋmode
 	return ec._EntryVersionEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNEvidenceConnection2ᚖoversightᚋgraphᚋmodelᚐEvidenceConnection(ctx context.Context, sel ast.SelectionSet, v *model.EvidenceConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EvidenceConnection!")
+		return graphql.Null
+	}
+	return ec._EvidenceConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEvidenceEdge2ᚕᚖoversightᚋgraphᚋmodelᚐEvidenceEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.EvidenceEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEvidenceEdge2ᚖoversightᚋgraphᚋmodelᚐEvidenceEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEvidenceEdge2ᚖoversightᚋgraphᚋmodelᚐEvidenceEdge(ctx context.Context, sel ast.SelectionSet, v *model.EvidenceEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EvidenceEdge!")
+		return graphql.Null
+	}
+	return ec._EvidenceEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEvidenceRow2ᚕᚖoversightᚋinternalᚋcatalogᚐEvidenceRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.EvidenceRow) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEvidenceRow2ᚖoversightᚋinternalᚋcatalogᚐEvidenceRow(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEvidenceRow2ᚖoversightᚋinternalᚋcatalogᚐEvidenceRow(ctx context.Context, sel ast.SelectionSet, v *catalog.EvidenceRow) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EvidenceRow!")
+		return graphql.Null
+	}
+	return ec._EvidenceRow(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNFieldChange2ᚕᚖoversightᚋinternalᚋregistryᚐFieldChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*registry.FieldChange) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -26095,6 +29506,20 @@ func (ec *executionContext) marshalNFieldChange2ᚖoversightᚋinternalᚋregist
 		return graphql.Null
 	}
 	return ec._FieldChange(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -26339,6 +29764,62 @@ func (ec *executionContext) marshalNRole2oversightᚋinternalᚋregistryᚐRole(
 	return v
 }
 
+func (ec *executionContext) marshalNSearchConnection2ᚖoversightᚋgraphᚋmodelᚐSearchConnection(ctx context.Context, sel ast.SelectionSet, v *model.SearchConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SearchConnection!")
+		return graphql.Null
+	}
+	return ec._SearchConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSearchEdge2ᚕᚖoversightᚋgraphᚋmodelᚐSearchEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SearchEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSearchEdge2ᚖoversightᚋgraphᚋmodelᚐSearchEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSearchEdge2ᚖoversightᚋgraphᚋmodelᚐSearchEdge(ctx context.Context, sel ast.SelectionSet, v *model.SearchEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SearchEdge!")
+		return graphql.Null
+	}
+	return ec._SearchEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSearchHit2ᚕᚖoversightᚋinternalᚋcatalogᚐSearchHitᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.SearchHit) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSearchHit2ᚖoversightᚋinternalᚋcatalogᚐSearchHit(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSearchHit2ᚖoversightᚋinternalᚋcatalogᚐSearchHit(ctx context.Context, sel ast.SelectionSet, v *catalog.SearchHit) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SearchHit!")
+		return graphql.Null
+	}
+	return ec._SearchHit(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNSource2ᚕᚖoversightᚋinternalᚋregistryᚐSourceᚄ(ctx context.Context, sel ast.SelectionSet, v []*registry.Source) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -26469,6 +29950,14 @@ func (ec *executionContext) marshalNStateEdge2ᚖoversightᚋgraphᚋmodelᚐSta
 func (ec *executionContext) unmarshalNStateInput2oversightᚋgraphᚋmodelᚐStateInput(ctx context.Context, v any) (model.StateInput, error) {
 	res, err := ec.unmarshalInputStateInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStats2ᚖoversightᚋgraphᚋmodelᚐStats(ctx context.Context, sel ast.SelectionSet, v *model.Stats) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Stats!")
+		return graphql.Null
+	}
+	return ec._Stats(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -26984,6 +30473,42 @@ func (ec *executionContext) marshalOChange2ᚖoversightᚋinternalᚋregistryᚐ
 	return ec._Change(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOChangeKind2ᚕoversightᚋinternalᚋregistryᚐChangeKindᚄ(ctx context.Context, v any) ([]registry.ChangeKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]registry.ChangeKind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNChangeKind2oversightᚋinternalᚋregistryᚐChangeKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOChangeKind2ᚕoversightᚋinternalᚋregistryᚐChangeKindᚄ(ctx context.Context, sel ast.SelectionSet, v []registry.ChangeKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChangeKind2oversightᚋinternalᚋregistryᚐChangeKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOCitationInput2ᚕᚖoversightᚋgraphᚋmodelᚐCitationInputᚄ(ctx context.Context, v any) ([]*model.CitationInput, error) {
 	if v == nil {
 		return nil, nil
@@ -27051,6 +30576,22 @@ func (ec *executionContext) marshalOConfidence2ᚕoversightᚋinternalᚋregistr
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOConfidence2ᚖoversightᚋinternalᚋregistryᚐConfidence(ctx context.Context, v any) (*registry.Confidence, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(registry.Confidence)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOConfidence2ᚖoversightᚋinternalᚋregistryᚐConfidence(ctx context.Context, sel ast.SelectionSet, v *registry.Confidence) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOControlRegime2ᚖoversightᚋinternalᚋregistryᚐControlRegime(ctx context.Context, v any) (*registry.ControlRegime, error) {
@@ -27161,11 +30702,55 @@ func (ec *executionContext) marshalOEntry2oversightᚋgraphᚋmodelᚐEntry(ctx 
 	return ec._Entry(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOEntryType2ᚕoversightᚋinternalᚋregistryᚐEntryTypeᚄ(ctx context.Context, v any) ([]registry.EntryType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]registry.EntryType, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNEntryType2oversightᚋinternalᚋregistryᚐEntryType(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOEntryType2ᚕoversightᚋinternalᚋregistryᚐEntryTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []registry.EntryType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEntryType2oversightᚋinternalᚋregistryᚐEntryType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalOEntryVersion2ᚖoversightᚋinternalᚋregistryᚐEntryVersion(ctx context.Context, sel ast.SelectionSet, v *registry.EntryVersion) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._EntryVersion(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOEvidenceFilter2ᚖoversightᚋgraphᚋmodelᚐEvidenceFilter(ctx context.Context, v any) (*model.EvidenceFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputEvidenceFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

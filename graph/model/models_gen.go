@@ -3,6 +3,7 @@
 package model
 
 import (
+	"oversight/internal/catalog"
 	"oversight/internal/registry"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -86,6 +87,26 @@ type AgencyInput struct {
 	Citations   graphql.Omittable[[]*CitationInput] `json:"citations,omitempty"`
 }
 
+// A page of change events, newest first.
+type ChangeEventConnection struct {
+	// The events of this page, with their cursors.
+	Edges []*ChangeEventEdge `json:"edges"`
+	// The events of this page.
+	Nodes []*catalog.ChangeEvent `json:"nodes"`
+	// Where this page sits in the list.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many events match, on every page.
+	TotalCount int `json:"totalCount"`
+}
+
+// A change event and its cursor.
+type ChangeEventEdge struct {
+	// Pass as `after` to get the events after this one.
+	Cursor string `json:"cursor"`
+	// The event.
+	Node *catalog.ChangeEvent `json:"node"`
+}
+
 type ChangePayload struct {
 	Change     *registry.Change       `json:"change,omitempty"`
 	Submission *registry.Submission   `json:"submission,omitempty"`
@@ -137,6 +158,16 @@ type ControlListEntryInput struct {
 	// Addition: the technologies the entry's control text covers.
 	TechnologyIds graphql.Omittable[[]string]         `json:"technologyIds,omitempty"`
 	Citations     graphql.Omittable[[]*CitationInput] `json:"citations,omitempty"`
+}
+
+// One bucket of a breakdown.
+type Count struct {
+	// What the bucket counts: a slug, a country code, a year, or "unknown".
+	Key string `json:"key"`
+	// A readable name for the key.
+	Label string `json:"label"`
+	// How many.
+	Count int `json:"count"`
 }
 
 // A page of deployments, with where it sits in the whole list.
@@ -260,6 +291,44 @@ type EntryVersionEdge struct {
 	Node *registry.EntryVersion `json:"node"`
 }
 
+// A page of evidence rows, ordered by strongest confidence, then number of abuses (more first), then vendor, state, technology and product.
+type EvidenceConnection struct {
+	// The rows of this page, with their cursors.
+	Edges []*EvidenceEdge `json:"edges"`
+	// The rows of this page.
+	Nodes []*catalog.EvidenceRow `json:"nodes"`
+	// Where this page sits in the list.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many rows match the filter, on every page.
+	TotalCount int `json:"totalCount"`
+}
+
+// An evidence row and its cursor.
+type EvidenceEdge struct {
+	// Pass as `after` to get the rows after this one.
+	Cursor string `json:"cursor"`
+	// The row.
+	Node *catalog.EvidenceRow `json:"node"`
+}
+
+// Narrows the evidence rows. An empty list filters nothing; all given fields apply.
+type EvidenceFilter struct {
+	// Only rows of these vendors.
+	VendorIds graphql.Omittable[[]string] `json:"vendorIds,omitempty"`
+	// Only rows of vendors based in these countries.
+	VendorCountryCodes graphql.Omittable[[]registry.CountryCode] `json:"vendorCountryCodes,omitempty"`
+	// Only rows of these states.
+	StateCountryCodes graphql.Omittable[[]registry.CountryCode] `json:"stateCountryCodes,omitempty"`
+	// Only rows of these technologies or their narrower kinds.
+	TechnologySlugs graphql.Omittable[[]string] `json:"technologySlugs,omitempty"`
+	// Only rows with (true) or without (false) export-control entries bearing on them, as listed in EvidenceRow.controlListEntries.
+	Controlled graphql.Omittable[*bool] `json:"controlled,omitempty"`
+	// Only rows linked to at least one documented abuse.
+	WithAbuses graphql.Omittable[*bool] `json:"withAbuses,omitempty"`
+	// Only rows at least this well established (CONFIRMED strongest).
+	MinConfidence graphql.Omittable[*registry.Confidence] `json:"minConfidence,omitempty"`
+}
+
 type Mutation struct {
 }
 
@@ -318,6 +387,26 @@ type ProductInput struct {
 
 // The registry's read side. Anonymous readers see published and retracted entries only.
 type Query struct {
+}
+
+// A page of search hits, best first.
+type SearchConnection struct {
+	// The hits of this page, with their cursors.
+	Edges []*SearchEdge `json:"edges"`
+	// The hits of this page.
+	Nodes []*catalog.SearchHit `json:"nodes"`
+	// Where this page sits in the list.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many entries match, on every page.
+	TotalCount int `json:"totalCount"`
+}
+
+// A search hit and its cursor.
+type SearchEdge struct {
+	// Pass as `after` to get the hits after this one.
+	Cursor string `json:"cursor"`
+	// The hit.
+	Node *catalog.SearchHit `json:"node"`
 }
 
 // A page of sources, with where it sits in the whole list.
@@ -399,6 +488,32 @@ type StateInput struct {
 	Name        string                              `json:"name"`
 	Summary     graphql.Omittable[*string]          `json:"summary,omitempty"`
 	Citations   graphql.Omittable[[]*CitationInput] `json:"citations,omitempty"`
+}
+
+// Counts of published entries; each equals the totalCount of the unfiltered list. Breakdown buckets are sorted by count, then key.
+type Stats struct {
+	// Published states.
+	States int `json:"states"`
+	// Published vendors.
+	Vendors int `json:"vendors"`
+	// Published products.
+	Products int `json:"products"`
+	// Published deployments.
+	Deployments int `json:"deployments"`
+	// Published abuses.
+	Abuses int `json:"abuses"`
+	// Published sources.
+	Sources int `json:"sources"`
+	// Citations carried by published entries.
+	Citations int `json:"citations"`
+	// Deployments by each deployment's own technology (key slug, label name).
+	DeploymentsByTechnology []*Count `json:"deploymentsByTechnology"`
+	// Abuses by the abuse's state (key country code, label state name).
+	AbusesByCountry []*Count `json:"abusesByCountry"`
+	// Abuses by the year of their start date; abuses with no start date fall under key "unknown", label "Undated".
+	AbusesByYear []*Count `json:"abusesByYear"`
+	// Vendors by country (key code, label the state's name or the code); vendors with no country fall under "unknown".
+	VendorsByCountry []*Count `json:"vendorsByCountry"`
 }
 
 // A page of submissions.

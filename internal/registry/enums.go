@@ -87,7 +87,19 @@ var enumValues = map[string][]string{
 	"ChangeOperation":  {"CREATE", "UPDATE", "RETRACT"},
 	"ReviewDecision":   {"APPROVE", "REQUEST_CHANGES", "REJECT"},
 	"UserErrorCode":    {"INVALID", "NOT_FOUND", "CONFLICT", "UNSOURCED", "SELF_REVIEW", "INVALID_STATE"},
+	"ChangeKind":       {"CREATED", "UPDATED", "CORRECTED", "RETRACTED"},
 }
+
+// ChangeKind is what a published change did to its entry.
+type ChangeKind string
+
+// Change kinds.
+const (
+	ChangeCreated   ChangeKind = "CREATED"
+	ChangeUpdated   ChangeKind = "UPDATED"
+	ChangeCorrected ChangeKind = "CORRECTED"
+	ChangeRetracted ChangeKind = "RETRACTED"
+)
 
 // ValidEnum reports whether value is one of the values of the named enum.
 func ValidEnum(enum, value string) bool { return slices.Contains(enumValues[enum], value) }
@@ -254,3 +266,13 @@ func (e *Code) UnmarshalGQL(v any) error {
 
 // MarshalGQL implements the GraphQL enum output.
 func (e Code) MarshalGQL(w io.Writer) { writeQuoted(w, string(e)) }
+
+// UnmarshalGQL implements the GraphQL enum input.
+func (e *ChangeKind) UnmarshalGQL(v any) error {
+	s, err := unmarshalEnum("ChangeKind", v)
+	*e = ChangeKind(s)
+	return err
+}
+
+// MarshalGQL implements the GraphQL enum output.
+func (e ChangeKind) MarshalGQL(w io.Writer) { writeQuoted(w, string(e)) }
