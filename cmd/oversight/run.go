@@ -29,6 +29,11 @@ Commands:
   token create|revoke|list
                       issue an API token (printed once, as the last line),
                       revoke one or all of a user's, or list a user's
+  export [--format ndjson|csv|ftm] [--out PATH]
+                      export the published registry (internal/bulk/FORMAT.md)
+  import --as EMAIL [--submit] FILE | import --restore FILE
+                      propose an ndjson file's entries as one submission, or
+                      load an export into an empty registry
 
 Database: --database-url or DATABASE_URL; else a local PostgreSQL that accepts
 the current user (database "oversight", created if missing); else an embedded
@@ -68,6 +73,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return userCmd(ctx, args, getenv, stdout, stderr)
 	case "token":
 		return tokenCmd(ctx, args, getenv, stdout, stderr)
+	case "export":
+		return exportCmd(ctx, args, getenv, stdout, stderr)
+	case "import":
+		return importCmd(ctx, args, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -15,6 +15,7 @@ import (
 
 	"oversight/graph"
 	"oversight/internal/auth"
+	"oversight/internal/bulk"
 	"oversight/internal/catalog"
 	"oversight/internal/editorial"
 	"oversight/internal/postgres"
@@ -50,6 +51,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			Auth:      auth.NewStore(pool),
 			Logger:    logger,
 			Ready:     readiness(pool, db.URL),
+			Export:    bulk.Handler(bulk.NewExporter(pool), logger),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
