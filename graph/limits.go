@@ -142,6 +142,12 @@ func (m *measure) field(f *ast.Field, depth int, multiplier int64, inConnection 
 	if f.Alias != "" && f.Alias != f.Name {
 		m.aliases++
 	}
+	if f.Name == "__schema" || f.Name == "__type" {
+		// Introspection reads the schema, not the registry: its cost is
+		// bounded by the schema, and the standard introspection query
+		// (ofType within ofType) is deeper than any registry query needs.
+		return
+	}
 	if depth > m.depth {
 		m.depth = depth
 	}
