@@ -154,6 +154,7 @@ const (
 	MaxQuote       = 5000
 	MaxShort       = 500
 	MaxAliases     = 100
+	MaxAuthors     = 200
 	MaxCitations   = 200
 	MaxLinks       = 1000
 	maxSlug        = 100
@@ -407,6 +408,9 @@ func Validate(e Entry, citations []Citation) []FieldError {
 		v.text("title", x.Title, true, 1000)
 		v.enum("kind", "SourceKind", string(x.Kind))
 		v.optText("publisher", x.Publisher, MaxShort)
+		if len(x.Authors) > MaxAuthors {
+			v.add(CodeInvalid, fmt.Sprintf("authors has more than %d names", MaxAuthors), "authors")
+		}
 		for i, a := range x.Authors {
 			if strings.TrimSpace(a) == "" || utf8.RuneCountInString(a) > MaxName {
 				v.add(CodeInvalid, fmt.Sprintf("author %d is empty or longer than %d characters", i, MaxName), "authors", fmt.Sprint(i))
