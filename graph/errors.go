@@ -93,6 +93,16 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 			return e
 		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			// The request's deadline passed (see withBounds): the running
+			// statement was cancelled. Not the client's fault, nor a fault.
+			logger.WarnContext(ctx, "request timed out", "request_id", requestID(ctx), "path", graphql.GetPath(ctx).String())
+			return &gqlerror.Error{
+				Message:    "the request took too long and was stopped; ask for less (smaller pages, fewer nested lists) or try again later",
+				Path:       graphql.GetPath(ctx),
+				Extensions: map[string]any{"code": "TIMEOUT", "requestId": requestID(ctx)},
+			}
+		}
 		id := requestID(ctx)
 		logger.ErrorContext(ctx, "request failed", "request_id", id, "path", graphql.GetPath(ctx).String(), "err", err)
 		return &gqlerror.Error{
