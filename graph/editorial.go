@@ -294,3 +294,18 @@ func (r *Resolver) changeProposal(ctx context.Context, c *registry.Change) (json
 	}
 	return r.publicSnapshot(ctx, v)
 }
+
+// onSubmission runs a mutation that acts on one submission (or one change):
+// check the viewer may act at all, decode the ID, call the service.
+func (r *Resolver) onSubmission(ctx context.Context, typeName, field, id string, may func(registry.Viewer) error,
+	act func(context.Context, registry.Viewer, uuid.UUID) (*registry.Submission, editorial.Errors, error)) (*model.SubmissionPayload, error) {
+	v := registry.ViewerFrom(ctx)
+	if err := may(v); err != nil {
+		return nil, err
+	}
+	uid, ok := decodeOf(typeName, id)
+	if !ok {
+		return &model.SubmissionPayload{UserErrors: []*registry.FieldError{notFound(field, "no such "+strings.ToLower(typeName))}}, nil
+	}
+	return submissionPayload(act(ctx, v, uid))
+}

@@ -10,7 +10,10 @@ import (
 	"encoding/json"
 	"oversight/graph/generated"
 	"oversight/graph/model"
+	"oversight/internal/editorial"
 	"oversight/internal/registry"
+
+	"github.com/google/uuid"
 )
 
 // ID is the resolver for the id field.
@@ -125,54 +128,25 @@ func (r *mutationResolver) ProposeRetraction(ctx context.Context, submissionID s
 
 // WithdrawChange is the resolver for the withdrawChange field.
 func (r *mutationResolver) WithdrawChange(ctx context.Context, changeID string) (*model.SubmissionPayload, error) {
-	v := registry.ViewerFrom(ctx)
-	if err := v.MayContribute(); err != nil {
-		return nil, err
-	}
-	id, ok := decodeOf(changeType, changeID)
-	if !ok {
-		return &model.SubmissionPayload{UserErrors: []*registry.FieldError{notFound("changeId", "no such change")}}, nil
-	}
-	return submissionPayload(r.Editorial.WithdrawChange(ctx, v, id))
+	return r.onSubmission(ctx, changeType, "changeId", changeID, registry.Viewer.MayContribute, r.Editorial.WithdrawChange)
 }
 
 // SubmitSubmission is the resolver for the submitSubmission field.
 func (r *mutationResolver) SubmitSubmission(ctx context.Context, id string) (*model.SubmissionPayload, error) {
-	v := registry.ViewerFrom(ctx)
-	if err := v.MayContribute(); err != nil {
-		return nil, err
-	}
-	sid, ok := decodeOf(submissionType, id)
-	if !ok {
-		return &model.SubmissionPayload{UserErrors: []*registry.FieldError{notFound("id", "no such submission")}}, nil
-	}
-	return submissionPayload(r.Editorial.Submit(ctx, v, sid))
+	return r.onSubmission(ctx, submissionType, "id", id, registry.Viewer.MayContribute, r.Editorial.Submit)
 }
 
 // ReviewSubmission is the resolver for the reviewSubmission field.
 func (r *mutationResolver) ReviewSubmission(ctx context.Context, id string, decision registry.ReviewDecision, comment *string) (*model.SubmissionPayload, error) {
-	v := registry.ViewerFrom(ctx)
-	if err := v.MayReview(); err != nil {
-		return nil, err
+	review := func(ctx context.Context, v registry.Viewer, sid uuid.UUID) (*registry.Submission, editorial.Errors, error) {
+		return r.Editorial.Review(ctx, v, sid, decision, comment)
 	}
-	sid, ok := decodeOf(submissionType, id)
-	if !ok {
-		return &model.SubmissionPayload{UserErrors: []*registry.FieldError{notFound("id", "no such submission")}}, nil
-	}
-	return submissionPayload(r.Editorial.Review(ctx, v, sid, decision, comment))
+	return r.onSubmission(ctx, submissionType, "id", id, registry.Viewer.MayReview, review)
 }
 
 // WithdrawSubmission is the resolver for the withdrawSubmission field.
 func (r *mutationResolver) WithdrawSubmission(ctx context.Context, id string) (*model.SubmissionPayload, error) {
-	v := registry.ViewerFrom(ctx)
-	if err := v.MayContribute(); err != nil {
-		return nil, err
-	}
-	sid, ok := decodeOf(submissionType, id)
-	if !ok {
-		return &model.SubmissionPayload{UserErrors: []*registry.FieldError{notFound("id", "no such submission")}}, nil
-	}
-	return submissionPayload(r.Editorial.Withdraw(ctx, v, sid))
+	return r.onSubmission(ctx, submissionType, "id", id, registry.Viewer.MayContribute, r.Editorial.Withdraw)
 }
 
 // Me is the resolver for the me field.

@@ -99,6 +99,27 @@ func lockSubmission(ctx context.Context, tx pgx.Tx, v registry.Viewer, id uuid.U
 	return sub, nil
 }
 
+// lockForAuthor locks a submission its author is about to change: it must
+// exist (NOT_FOUND), be the viewer's (FORBIDDEN) and be in a status where
+// doing so is allowed (INVALID_STATE, "a SUBMITTED submission cannot be
+// <doing>"). It returns nil when it recorded a field error.
+func lockForAuthor(ctx context.Context, tx pgx.Tx, v registry.Viewer, id uuid.UUID, errs *Errors, field, doing string, allowed func(registry.SubmissionStatus) bool) (*registry.Submission, error) {
+	sub, err := lockSubmission(ctx, tx, v, id, errs, field)
+	if err != nil || sub == nil {
+		return nil, err
+	}
+	if err := v.MayEdit(sub); err != nil {
+		return nil, err
+	}
+	if !allowed(sub.Status) {
+		errs.add(registry.CodeInvalidState, fmt.Sprintf("a %s submission cannot be %s", sub.Status, doing), field)
+		return nil, nil
+	}
+	return sub, nil
+}
+
+func openStatus(s registry.SubmissionStatus) bool { return s.Open() }
+
 func liveChanges(ctx context.Context, q pgx.Tx, submissionID uuid.UUID) ([]*registry.Change, error) {
 	rows, err := q.Query(ctx, `SELECT `+changeColumns+` FROM changes
 		WHERE submission_id = $1 AND withdrawn_at IS NULL ORDER BY position`, submissionID)
@@ -175,15 +196,9 @@ func (s *Service) Withdraw(ctx context.Context, v registry.Viewer, id uuid.UUID)
 	var sub *registry.Submission
 	errs, err := s.inTx(ctx, func(tx pgx.Tx, errs *Errors) error {
 		var err error
-		if sub, err = lockSubmission(ctx, tx, v, id, errs, "id"); err != nil || sub == nil {
+		withdrawable := func(st registry.SubmissionStatus) bool { return st.Open() || st == registry.SubmissionSubmitted }
+		if sub, err = lockForAuthor(ctx, tx, v, id, errs, "id", "withdrawn", withdrawable); err != nil || sub == nil {
 			return err
-		}
-		if err := v.MayEdit(sub); err != nil {
-			return err
-		}
-		if !sub.Status.Open() && sub.Status != registry.SubmissionSubmitted {
-			errs.add(registry.CodeInvalidState, fmt.Sprintf("a %s submission cannot be withdrawn", sub.Status), "id")
-			return nil
 		}
 		if err := s.touch(ctx, tx, sub, registry.SubmissionWithdrawn); err != nil {
 			return err
@@ -207,15 +222,8 @@ func (s *Service) Submit(ctx context.Context, v registry.Viewer, id uuid.UUID) (
 	var sub *registry.Submission
 	errs, err := s.inTx(ctx, func(tx pgx.Tx, errs *Errors) error {
 		var err error
-		if sub, err = lockSubmission(ctx, tx, v, id, errs, "id"); err != nil || sub == nil {
+		if sub, err = lockForAuthor(ctx, tx, v, id, errs, "id", "submitted", openStatus); err != nil || sub == nil {
 			return err
-		}
-		if err := v.MayEdit(sub); err != nil {
-			return err
-		}
-		if !sub.Status.Open() {
-			errs.add(registry.CodeInvalidState, fmt.Sprintf("a %s submission cannot be submitted", sub.Status), "id")
-			return nil
 		}
 		changes, err := liveChanges(ctx, tx, id)
 		if err != nil {

@@ -35,16 +35,9 @@ func (s *Service) Propose(ctx context.Context, v registry.Viewer, submissionID u
 	}
 	var out *Proposal
 	errs, err := s.inTx(ctx, func(tx pgx.Tx, errs *Errors) error {
-		sub, err := lockSubmission(ctx, tx, v, submissionID, errs, "submissionId")
+		sub, err := lockForAuthor(ctx, tx, v, submissionID, errs, "submissionId", "changed", openStatus)
 		if err != nil || sub == nil {
 			return err
-		}
-		if err := v.MayEdit(sub); err != nil {
-			return err
-		}
-		if !sub.Status.Open() {
-			errs.add(registry.CodeInvalidState, fmt.Sprintf("changes cannot be proposed to a %s submission", sub.Status), "submissionId")
-			return nil
 		}
 
 		for _, k := range []string{"status", "retractionReason"} {
@@ -195,16 +188,9 @@ func (s *Service) ProposeRetraction(ctx context.Context, v registry.Viewer, subm
 	}
 	var out *Proposal
 	errs, err := s.inTx(ctx, func(tx pgx.Tx, errs *Errors) error {
-		sub, err := lockSubmission(ctx, tx, v, submissionID, errs, "submissionId")
+		sub, err := lockForAuthor(ctx, tx, v, submissionID, errs, "submissionId", "changed", openStatus)
 		if err != nil || sub == nil {
 			return err
-		}
-		if err := v.MayEdit(sub); err != nil {
-			return err
-		}
-		if !sub.Status.Open() {
-			errs.add(registry.CodeInvalidState, fmt.Sprintf("changes cannot be proposed to a %s submission", sub.Status), "submissionId")
-			return nil
 		}
 		reason = strings.TrimSpace(reason)
 		if reason == "" || len([]rune(reason)) > 5000 {
@@ -279,15 +265,8 @@ func (s *Service) WithdrawChange(ctx context.Context, v registry.Viewer, changeI
 		if err != nil {
 			return fmt.Errorf("find change %s: %w", changeID, err)
 		}
-		if sub, err = lockSubmission(ctx, tx, v, submissionID, errs, "changeId"); err != nil || sub == nil {
+		if sub, err = lockForAuthor(ctx, tx, v, submissionID, errs, "changeId", "changed", openStatus); err != nil || sub == nil {
 			return err
-		}
-		if err := v.MayEdit(sub); err != nil {
-			return err
-		}
-		if !sub.Status.Open() {
-			errs.add(registry.CodeInvalidState, fmt.Sprintf("changes of a %s submission cannot be withdrawn", sub.Status), "changeId")
-			return nil
 		}
 		if withdrawn {
 			errs.add(registry.CodeInvalidState, "the change is already withdrawn", "changeId")
