@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -14,14 +15,24 @@ import (
 // keyset positions, valid across requests and unaffected by entries added
 // before them.
 
+// maxCursor bounds a decoded cursor: the longest sort value (a 1000-character
+// title of 4-byte characters) with room to spare.
+const maxCursor = 8 << 10
+
 func encodeCursor(c catalog.Cursor) string {
-	b, _ := json.Marshal([]string{c.Sort, c.ID.String()})
-	return base64.RawURLEncoding.EncodeToString(b)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // "<" as itself, not \u003c: shorter cursors
+	_ = enc.Encode([]string{c.Sort, c.ID.String()})
+	return base64.RawURLEncoding.EncodeToString(bytes.TrimRight(buf.Bytes(), "\n"))
 }
 
 func decodeCursor(s string) (*catalog.Cursor, error) {
+	if len(s) > base64.RawURLEncoding.EncodedLen(maxCursor) {
+		return nil, fmt.Errorf("after: not a cursor from this API (too long)")
+	}
 	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(raw) > 1024 {
+	if err != nil {
 		return nil, fmt.Errorf("after: %q is not a cursor from this API", s)
 	}
 	var parts []string

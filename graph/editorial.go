@@ -309,3 +309,14 @@ func (r *Resolver) onSubmission(ctx context.Context, typeName, field, id string,
 	}
 	return submissionPayload(act(ctx, v, uid))
 }
+
+// conflicts counts the CONFLICT errors of a review: an approval that applied nothing.
+func conflicts(errs editorial.Errors) int {
+	n := 0
+	for _, e := range errs {
+		if e.Code == registry.CodeConflict {
+			n++
+		}
+	}
+	return n
+}

@@ -11,6 +11,7 @@ import (
 	"oversight/graph/generated"
 	"oversight/graph/model"
 	"oversight/internal/editorial"
+	"oversight/internal/metrics"
 	"oversight/internal/registry"
 
 	"github.com/google/uuid"
@@ -139,7 +140,11 @@ func (r *mutationResolver) SubmitSubmission(ctx context.Context, id string) (*mo
 // ReviewSubmission is the resolver for the reviewSubmission field.
 func (r *mutationResolver) ReviewSubmission(ctx context.Context, id string, decision registry.ReviewDecision, comment *string) (*model.SubmissionPayload, error) {
 	review := func(ctx context.Context, v registry.Viewer, sid uuid.UUID) (*registry.Submission, editorial.Errors, error) {
-		return r.Editorial.Review(ctx, v, sid, decision, comment)
+		sub, errs, err := r.Editorial.Review(ctx, v, sid, decision, comment)
+		if err == nil && sub != nil {
+			metrics.RecordReview(sub.Status, conflicts(errs))
+		}
+		return sub, errs, err
 	}
 	return r.onSubmission(ctx, submissionType, "id", id, registry.Viewer.MayReview, review)
 }

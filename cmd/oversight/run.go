@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/term"
 
@@ -90,6 +91,7 @@ type dbFlags struct {
 	url     string
 	dataDir string
 	getenv  func(string) string
+	tracer  pgx.QueryTracer // set on every connection; serve counts statements
 }
 
 // databaseURL is --database-url, else $DATABASE_URL.
@@ -143,7 +145,13 @@ func openDatabase(ctx context.Context, f dbFlags, logger *slog.Logger) (*pgxpool
 		stop()
 		return nil, nil, nil, fmt.Errorf("migrate %s: %w", database.Redact(db.URL), err)
 	}
-	pool, err := pgxpool.New(ctx, db.URL)
+	cfg, err := pgxpool.ParseConfig(db.URL)
+	if err != nil {
+		stop()
+		return nil, nil, nil, fmt.Errorf("parse %s: %w", database.Redact(db.URL), err)
+	}
+	cfg.ConnConfig.Tracer = f.tracer
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		stop()
 		return nil, nil, nil, fmt.Errorf("connect to %s: %w", database.Redact(db.URL), err)
@@ -196,8 +204,39 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	var f dbFlags
 	f.register(fs, getenv)
+	synthetic := fs.Bool("synthetic", false, "load a synthetic registry (obviously fake, for benchmarks) instead of the seed dataset; only into an empty registry")
+	scale := fs.Float64("scale", 1, "with --synthetic: the size; 1 is 5,000 vendors, 100,000 deployments and 1,000,000 citations, 0.01 is a hundredth")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: oversight seed [flags]
+       oversight seed --synthetic [--scale N] [flags]
+
+Without --synthetic, load the seed dataset (entries already present are kept).
+
+With --synthetic, fill an empty registry with synthetic data: deterministic
+(the same scale gives the same rows and IDs), published, with history, and
+obviously fake ("Vendor 00042 Systems", sources titled "[synthetic]").
+Synthetic data never mixes with real data: --synthetic refuses a registry that
+has any entry, and seeding the real dataset refuses a synthetic registry.
+Use a database of its own.
+
+`)
+		fs.PrintDefaults()
+	}
 	if err := parse(fs, args, stderr); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("seed takes no arguments, got %q", fs.Args())}
+	}
+	scaleSet := false
+	fs.Visit(func(fl *flag.Flag) { scaleSet = scaleSet || fl.Name == "scale" })
+	if scaleSet && !*synthetic {
+		return usageError{"--scale is only for --synthetic"}
+	}
+	if *synthetic {
+		if _, err := seed.SyntheticSizeAt(*scale); err != nil {
+			return usageError{err.Error()}
+		}
 	}
 	logger := newLogger(stderr)
 	pool, _, closeDB, err := openDatabase(ctx, f, logger)
@@ -205,6 +244,23 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer closeDB()
+	if *synthetic {
+		res, err := seed.LoadSynthetic(ctx, pool, seed.SyntheticOptions{Scale: *scale,
+			Progress: func(t seed.TableRows) {
+				logger.Info("synthetic seed", "table", t.Table, "rows", t.Rows, "seconds", t.Took.Seconds())
+			}})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "seeded synthetic data at scale %g: %d entries, %d citations in %.1fs\n",
+			*scale, res.Size.Entries(), res.Size.Citations, res.Took.Seconds())
+		return nil
+	}
+	if found, err := seed.HasSynthetic(ctx, pool); err != nil {
+		return err
+	} else if found {
+		return errors.New("the registry holds synthetic data (oversight seed --synthetic): the seed dataset is not loaded into it, so that real and synthetic data never mix")
+	}
 	d, err := seed.Registry()
 	if err != nil {
 		return err

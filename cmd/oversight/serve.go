@@ -17,8 +17,11 @@ import (
 	"oversight/internal/auth"
 	"oversight/internal/bulk"
 	"oversight/internal/catalog"
+	"oversight/internal/database"
 	"oversight/internal/editorial"
+	"oversight/internal/metrics"
 	"oversight/internal/postgres"
+	"oversight/internal/ratelimit"
 	"oversight/seed"
 )
 
@@ -27,17 +30,64 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	var f dbFlags
 	f.register(fs, getenv)
 	addr := fs.String("addr", ":8080", "address to listen on")
+	// Like --database-url, the environment's value is applied after
+	// parsing so -h never prints a password.
+	readURL := fs.String("database-read-url", "", "PostgreSQL URL of a read replica for queries, the feed and the exports (default $DATABASE_READ_URL; unset: the primary serves everything)")
+	cacheMaxAge := fs.Duration("cache-max-age", 60*time.Second, "how long CDNs and proxies may cache anonymous GET queries (0: not at all)")
+	limits := ratelimit.DefaultConfig()
+	fs.Var(&limits.Anonymous, "rate-limit-anonymous", "each anonymous client address's limit: RATE:BURST (requests a second, bucket size), or off")
+	fs.Var(&limits.SignedIn, "rate-limit-user", "each signed-in user's limit, all their tokens together: RATE:BURST, or off")
+	fs.Var(&limits.Mutation, "rate-limit-mutation", "each user's (or anonymous address's) limit on mutations, on top of the above: RATE:BURST, or off")
+	fs.Var(&limits.PreAuth, "rate-limit-preauth", "each address's limit before its token is checked: RATE:BURST, or off")
+	fs.Var(&limits.TrustedProxies, "trusted-proxies", "comma-separated CIDRs of the reverse proxies whose X-Forwarded-For is believed (default none)")
+	metricsAddr := fs.String("metrics-addr", "", "serve Prometheus metrics at /metrics on this address, kept off the public one (such as 127.0.0.1:9090); empty serves none")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
+	if *readURL == "" {
+		*readURL = getenv("DATABASE_READ_URL")
+	}
 	logger := newLogger(stderr)
+	m := metrics.New(metrics.Options{Logger: logger})
+	f.tracer = m.StatementTracer()
 	pool, db, closeDB, err := openDatabase(ctx, f, logger)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
+	if err := m.RegisterPool(pool); err != nil {
+		return fmt.Errorf("register pool metrics: %w", err)
+	}
 	if err := seedIfEmpty(ctx, pool, logger); err != nil {
 		return err
+	}
+	// Reads go to the replica when there is one; writes, and the tokens
+	// checked on every request, stay on the primary.
+	readPool, ready := pool, readiness(pool, db.URL)
+	if *readURL != "" {
+		if readPool, err = openReadReplica(ctx, *readURL, logger); err != nil {
+			return err
+		}
+		defer readPool.Close()
+		primaryReady, replicaReady := ready, readiness(readPool, *readURL)
+		ready = func(ctx context.Context) error {
+			if err := primaryReady(ctx); err != nil {
+				return fmt.Errorf("primary: %w", err)
+			}
+			if err := replicaReady(ctx); err != nil {
+				return fmt.Errorf("read replica: %w", err)
+			}
+			return nil
+		}
+	}
+	primaryCatalog := catalog.New(pool)
+	var readCatalog *catalog.Catalog // nil: the primary serves the reads too
+	if readPool != pool {
+		readCatalog = catalog.New(readPool)
+	}
+	maxAge := *cacheMaxAge
+	if maxAge <= 0 {
+		maxAge = -1 // graph.Config reads zero as the default
 	}
 
 	ln, err := net.Listen("tcp", *addr)
@@ -46,12 +96,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	srv := &http.Server{
 		Handler: graph.NewServer(graph.Config{
-			Catalog:   catalog.New(pool),
-			Editorial: editorial.New(pool),
-			Auth:      auth.NewStore(pool),
-			Logger:    logger,
-			Ready:     readiness(pool, db.URL),
-			Export:    bulk.Handler(bulk.NewExporter(pool), logger),
+			Catalog:     primaryCatalog,
+			ReadCatalog: readCatalog,
+			Editorial:   editorial.New(pool),
+			Auth:        auth.NewStore(pool),
+			Logger:      logger,
+			Ready:       ready,
+			CacheMaxAge: maxAge,
+			Export:      bulk.Handler(bulk.NewExporter(readPool), logger),
+			Metrics:     m,
+			RateLimit:   ratelimit.New(limits),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -62,8 +116,22 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	logger.Info("serving", "addr", ln.Addr().String(), "graphql", "/graphql", "graphiql", "/graphiql")
 	fmt.Fprintf(stdout, "Oversight is serving GraphQL on http://%s/graphql (GraphiQL: /graphiql)\n", displayAddr(ln.Addr()))
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	if *metricsAddr != "" {
+		// Metrics on their own address: operation names and traffic are not
+		// for the people this registry names.
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", *metricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.Handler())
+		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		defer msrv.Close()
+		go func() { errc <- msrv.Serve(mln) }()
+		logger.Info("serving metrics", "addr", mln.Addr().String())
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -99,6 +167,22 @@ func seedIfEmpty(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) e
 	}
 	logger.Info("seeded an empty registry", "entries", res.Inserted)
 	return nil
+}
+
+// openReadReplica opens a pool on the read replica and checks that it
+// answers, so a mistyped URL stops the server at start rather than failing
+// every query. The replica is not migrated: it follows the primary.
+func openReadReplica(ctx context.Context, url string, logger *slog.Logger) (*pgxpool.Pool, error) {
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("connect to read replica %s: %w", database.Redact(url), err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to read replica %s: %w", database.Redact(url), err)
+	}
+	logger.Info("using read replica", "url", database.Redact(url))
+	return pool, nil
 }
 
 // readiness checks that the database answers and is migrated to the version

@@ -31,7 +31,13 @@ func UnmarshalDateTime(v any) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, registry.Invalid(fmt.Errorf("%q is not an RFC 3339 timestamp, such as 2024-01-31T12:00:00Z", s))
 	}
-	return t.UTC(), nil
+	t = t.UTC()
+	if t.Year() < 0 || t.Year() > 9999 {
+		// RFC 3339 has four-digit years: a time that falls outside them in
+		// UTC could not be written back.
+		return time.Time{}, registry.Invalid(fmt.Errorf("%q is outside the years 0000 to 9999 in UTC", s))
+	}
+	return t, nil
 }
 
 // MarshalJSON writes a JSON value as it is.
