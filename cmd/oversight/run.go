@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -151,6 +152,12 @@ func openDatabase(ctx context.Context, f dbFlags, logger *slog.Logger) (*pgxpool
 		return nil, nil, nil, fmt.Errorf("parse %s: %w", database.Redact(db.URL), err)
 	}
 	cfg.ConnConfig.Tracer = f.tracer
+	if !strings.Contains(db.URL, "pool_max_conns") {
+		// pgxpool's default (the number of CPUs, at least 4) starves a
+		// GraphQL server, whose loaders run several statements of one
+		// request at once; pool_max_conns in the URL still decides.
+		cfg.MaxConns = int32(max(16, 4*runtime.NumCPU()))
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		stop()
