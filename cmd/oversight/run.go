@@ -26,8 +26,10 @@ Commands:
   serve               serve the GraphQL API (the default)
   migrate up|down|status
                       apply, revert or show the database migrations
-  seed                load the seed dataset (entries already present are kept)
-  user add|list       add an editorial account (prints its ID), or list them
+  seed                load the seed dataset (entries already present are kept);
+                      --synthetic --scale N: a fake registry-scale dataset for benchmarks
+  user add|list|disable
+                      add an editorial account (prints its ID), list them, or close one
   token create|revoke|list
                       issue an API token (printed once, as the last line),
                       revoke one or all of a user's, or list a user's
