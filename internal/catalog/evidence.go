@@ -231,14 +231,20 @@ func (c *Catalog) EvidenceAbuses(ctx context.Context, keys []EvidenceKey) (map[E
 		cols[0][i], cols[1][i], cols[2][i], cols[3][i] = k.VendorID, k.StateID, k.TechnologyID, k.ProductID
 	}
 	tb := abusesTable
+	// Each key reaches its deployments through the vendor index (a vendor
+	// has few), then their abuses through abuse_deployments' deployment
+	// index: the work is proportional to the page, not to the registry. The
+	// product test is spelt out, not coalesced, so that it stays a plain
+	// comparison; uuid.Nil in a key stands for an unknown product.
 	rows, err := c.db.Query(ctx, `
 		SELECT k.vendor_id, k.state_id, k.technology_id, k.product_id, `+tb.selectList()+`
 		FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[]) AS k (vendor_id, state_id, technology_id, product_id)
-		JOIN (`+tb.from()+`) ON t.id IN (
-			SELECT ad.abuse_id FROM deployments d`+publishedDeployment+`
+		CROSS JOIN LATERAL (
+			SELECT DISTINCT ad.abuse_id FROM deployments d`+publishedDeployment+`
 			JOIN abuse_deployments ad ON ad.deployment_id = d.id
 			WHERE d.vendor_id = k.vendor_id AND d.state_id = k.state_id AND d.technology_id = k.technology_id
-			  AND coalesce(d.product_id, '`+uuid.Nil.String()+`'::uuid) = k.product_id)
+			  AND (d.product_id = k.product_id OR (d.product_id IS NULL AND k.product_id = '`+uuid.Nil.String()+`'::uuid))) x
+		JOIN (`+tb.from()+`) ON t.id = x.abuse_id
 		WHERE `+published+`
 		ORDER BY k.vendor_id, k.state_id, k.technology_id, k.product_id, coalesce(t.start_date, '') DESC, t.id DESC`,
 		cols[0], cols[1], cols[2], cols[3])

@@ -312,10 +312,15 @@ func quoteVisible(v registry.Viewer) string {
 
 // entryDocument is the SQL of an entry's whole document: its own vector
 // (own) and its visible quotes, in citation order so that positions, and so
-// scores, are the same on every page.
+// scores, are the same on every page. The quotes come stored in
+// entry_quotes (migration 0005), kept by triggers: public holds only the
+// quotes of non-confidential sources, every holds them all.
 func entryDocument(own, id string, v registry.Viewer) string {
-	return own + ` || coalesce((SELECT tsvector_agg(c.search ORDER BY c.position) FROM citations c JOIN sources s ON s.id = c.source_id
-		WHERE c.entry_id = ` + id + ` AND ` + quoteVisible(v) + `), '')`
+	col := `public`
+	if v.SeesConfidential() {
+		col = `every`
+	}
+	return own + ` || coalesce((SELECT eq.` + col + ` FROM entry_quotes eq WHERE eq.entry_id = ` + id + `), '')`
 }
 
 // keyset is the WHERE that resumes after the cursor, best first.
@@ -350,8 +355,17 @@ func fullTextSearch(q SearchQuery, tables []searchTable, v registry.Viewer, p Pa
 	if len(cands) == 0 {
 		cands = []string{`SELECT NULL::text AS entry_type, NULL::uuid AS id, NULL::tsvector AS own WHERE FALSE`}
 	}
-	// OFFSET 0 keeps the document a subquery of its own, computed once per
-	// candidate rather than once for the match and again for the rank.
+	// Without exclusions every candidate matches (it holds the required
+	// terms, which are then the whole query, in its fields or in one quote),
+	// so the document is needed only for the score, and the count needs no
+	// document at all. With exclusions, each candidate's whole document is
+	// matched too. OFFSET 0 keeps the document a subquery of its own,
+	// computed once per candidate rather than once for the match and again
+	// for the rank.
+	match, countSQL := `TRUE`, `SELECT count(*) FROM hits`
+	if len(q.excluded()) > 0 {
+		match = `doc @@ q.q`
+	}
 	with := `WITH q AS (SELECT ` + full + ` AS q, ` + required + ` AS r),
 	quoted AS MATERIALIZED (
 		SELECT e.entry_type, c.entry_id AS id FROM citations c JOIN sources s ON s.id = c.source_id JOIN entries e ON e.id = c.entry_id, q
@@ -360,9 +374,12 @@ func fullTextSearch(q SearchQuery, tables []searchTable, v registry.Viewer, p Pa
 	hits AS (
 		SELECT h.entry_type, h.id, d.score
 		FROM candidates h JOIN entries e ON e.id = h.id AND e.status = 'PUBLISHED' CROSS JOIN q
-		CROSS JOIN LATERAL (SELECT doc @@ q.q AS match, ts_rank_cd(doc, q.q) AS score
+		CROSS JOIN LATERAL (SELECT ` + match + ` AS match, ts_rank_cd(doc, q.q) AS score
 			FROM (SELECT ` + entryDocument("h.own", "h.id", v) + ` AS doc OFFSET 0) x) d
 		WHERE d.match)`
+	if match == `TRUE` {
+		countSQL = `SELECT count(*) FROM candidates h JOIN entries e ON e.id = h.id AND e.status = 'PUBLISHED'`
+	}
 	countArgs := append(args(nil), a...)
 	cond := keyset(&a, p, "")
 	limit := a.add(p.First + 1)
@@ -370,7 +387,7 @@ func fullTextSearch(q SearchQuery, tables []searchTable, v registry.Viewer, p Pa
 	page AS (SELECT * FROM hits WHERE ` + cond + ` ORDER BY score DESC, id LIMIT ` + limit + `)
 	SELECT p.entry_type, p.id, p.score::text AS sort, ` + snippetSQL(tables, v) + ` AS snippet
 	FROM page p CROSS JOIN q ORDER BY p.score DESC, p.id`
-	return searchSQL{page: page, count: with + ` SELECT count(*) FROM hits`, args: a, countArgs: countArgs}
+	return searchSQL{page: page, count: with + ` ` + countSQL, args: a, countArgs: countArgs}
 }
 
 // snippetSQL picks, for each hit of a page, the field its snippet is cut
