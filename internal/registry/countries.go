@@ -1,9 +1,10 @@
 package registry
 
-// countryCodes is the ISO 3166-1 alpha-2 list of officially assigned codes,
-// plus XK, the user-assigned code in common use for Kosovo.
-var countryCodes = func() map[string]struct{} {
-	const codes = `AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ
+import "strings"
+
+// countryCodeList is the ISO 3166-1 alpha-2 list of officially assigned
+// codes, plus XK, the user-assigned code in common use for Kosovo.
+const countryCodeList = `AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ
 BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ
 CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ
 DE DJ DK DM DO DZ
@@ -29,9 +30,15 @@ WF WS
 XK
 YE YT
 ZA ZM ZW`
+
+// countryCodes is countryCodeList as a set.
+var countryCodes = func() map[string]struct{} {
 	m := make(map[string]struct{}, 250)
-	for i := 0; i+1 < len(codes); i += 3 {
-		m[codes[i:i+2]] = struct{}{}
+	for _, c := range strings.Fields(countryCodeList) {
+		m[c] = struct{}{}
 	}
 	return m
 }()
+
+// CountryCodes lists every code ParseCountryCode accepts, in alphabetical order.
+func CountryCodes() []string { return strings.Fields(countryCodeList) }
