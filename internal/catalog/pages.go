@@ -86,13 +86,18 @@ func pages[T any](ctx context.Context, db DB, l listing, f filter, n nested, par
 	from := l.tb.from() + n.join
 	where := f.sql()
 	group := n.group
+	parentsArg := ""
 	if group == "" {
 		group = `'` + topLevel.String() + `'::uuid`
 	} else {
-		where += ` AND ` + group + ` = ANY(` + a.add(parents) + `)`
+		parentsArg = a.add(parents)
 	}
 	countArgs := append(args(nil), a...)
-	countSQL := `SELECT ` + group + ` AS _group, count(*) FROM ` + from + ` WHERE ` + where + ` GROUP BY 1`
+	countWhere := where
+	if parentsArg != "" {
+		countWhere += ` AND ` + group + ` = ANY(` + parentsArg + `)`
+	}
+	countSQL := `SELECT ` + group + ` AS _group, count(*) FROM ` + from + ` WHERE ` + countWhere + ` GROUP BY 1`
 
 	if p.After != nil {
 		where += fmt.Sprintf(` AND (%s, %s) %s (%s, %s)`, l.sort, l.tb.id(), l.after(), a.add(p.After.Sort), a.add(p.After.ID))
@@ -100,15 +105,17 @@ func pages[T any](ctx context.Context, db DB, l listing, f filter, n nested, par
 	limit := a.add(p.First + 1) // one more tells whether there is a next page
 	order := l.sort + ` ` + l.dir() + `, ` + l.tb.id() + ` ` + l.dir()
 	var pageSQL string
-	shape := groupSortID
 	if n.group == "" {
 		pageSQL = `SELECT ` + group + ` AS _group, ` + l.sort + ` AS _sort, ` + l.tb.id() + ` AS _id, ` + l.tb.selectList() +
 			` FROM ` + from + ` WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ` + limit
 	} else {
-		shape = groupSortIDRn
-		pageSQL = `SELECT * FROM (SELECT ` + group + ` AS _group, ` + l.sort + ` AS _sort, ` + l.tb.id() + ` AS _id, ` +
-			`row_number() OVER (PARTITION BY ` + group + ` ORDER BY ` + order + `) AS _rn, ` + l.tb.selectList() +
-			` FROM ` + from + ` WHERE ` + where + `) x WHERE _rn <= ` + limit + ` ORDER BY _group, _rn`
+		// One page per parent, each read with its own LIMIT (a lateral
+		// join, as a compiled query would): a parent's page costs its top
+		// rows, not a numbering of all its rows.
+		pageSQL = `SELECT q.parent AS _group, x.* FROM unnest(` + parentsArg + `::uuid[]) AS q (parent)` +
+			` CROSS JOIN LATERAL (SELECT ` + l.sort + ` AS _sort, ` + l.tb.id() + ` AS _id, ` + l.tb.selectList() +
+			` FROM ` + from + ` WHERE ` + where + ` AND ` + group + ` = q.parent ORDER BY ` + order + ` LIMIT ` + limit + `) x` +
+			` ORDER BY q.parent, x._sort ` + l.dir() + `, x._id ` + l.dir()
 	}
 
 	batch := &pgx.Batch{}
@@ -123,7 +130,7 @@ func pages[T any](ctx context.Context, db DB, l listing, f filter, n nested, par
 	if err != nil {
 		return nil, fmt.Errorf("page of %s: %w", l.tb.name, err)
 	}
-	got, err := collectGrouped[T](rows, shape)
+	got, err := collectGrouped[T](rows, groupSortID)
 	if err != nil {
 		return nil, fmt.Errorf("page of %s: %w", l.tb.name, err)
 	}

@@ -58,7 +58,6 @@ type grouped[T any] struct {
 	group uuid.UUID
 	sort  string
 	id    uuid.UUID
-	rank  int64
 	item  *T
 }
 
@@ -66,9 +65,8 @@ type grouped[T any] struct {
 type rowShape int
 
 const (
-	groupOnly     rowShape = iota // _group
-	groupSortID                   // _group, _sort, _id
-	groupSortIDRn                 // _group, _sort, _id, _rn
+	groupOnly   rowShape = iota // _group
+	groupSortID                 // _group, _sort, _id
 )
 
 // collectGrouped scans rows that start with the bookkeeping columns of shape,
@@ -77,9 +75,8 @@ func collectGrouped[T any](rows pgx.Rows, shape rowShape) ([]grouped[T], error) 
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (grouped[T], error) {
 		var g grouped[T]
 		lead := map[rowShape][]any{
-			groupOnly:     {&g.group},
-			groupSortID:   {&g.group, &g.sort, &g.id},
-			groupSortIDRn: {&g.group, &g.sort, &g.id, &g.rank},
+			groupOnly:   {&g.group},
+			groupSortID: {&g.group, &g.sort, &g.id},
 		}[shape]
 		item, err := pgx.RowToAddrOfStructByName[T](leadingRow{row, lead})
 		g.item = item
