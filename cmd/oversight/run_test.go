@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"oversight/internal/pgtest"
 )
 
@@ -145,5 +147,34 @@ func TestServeSeedsServesAndShutsDown(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not shut down within 20 s of cancellation")
+	}
+}
+
+// TestReadinessNoticesMigrationState: /readyz's check passes on a migrated
+// database and fails once the schema is dirty or behind this binary.
+func TestReadinessNoticesMigrationState(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.URL(t)
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	ready := readiness(pool, dbURL)
+	if err := ready(ctx); err != nil {
+		t.Fatalf("readiness of a migrated database = %v, want nil", err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE schema_migrations SET version = version - 1`); err != nil {
+		t.Fatal(err)
+	}
+	if err := ready(ctx); err == nil {
+		t.Error("readiness of a database one migration behind = nil, want an error")
+	}
+	if _, err := pool.Exec(ctx, `UPDATE schema_migrations SET version = version + 1, dirty = true`); err != nil {
+		t.Fatal(err)
+	}
+	if err := ready(ctx); err == nil {
+		t.Error("readiness of a dirty database = nil, want an error")
 	}
 }

@@ -188,15 +188,20 @@ func openReadReplica(ctx context.Context, url string, logger *slog.Logger) (*pgx
 // readiness checks that the database answers and is migrated to the version
 // this binary expects.
 func readiness(pool *pgxpool.Pool, url string) func(context.Context) error {
+	// The version this binary expects is read from its embedded migrations
+	// once; each probe then asks the pool (one cheap query, no new
+	// connection), since load balancers probe often.
+	_, _, latest, latestErr := postgres.MigrationStatus(context.Background(), url)
 	return func(ctx context.Context) error {
-		if err := pool.Ping(ctx); err != nil {
-			return fmt.Errorf("ping database: %w", err)
+		if latestErr != nil {
+			return latestErr
 		}
-		version, dirty, latest, err := postgres.MigrationStatus(ctx, url)
-		if err != nil {
-			return err
+		var version int64
+		var dirty bool
+		if err := pool.QueryRow(ctx, `SELECT version, dirty FROM schema_migrations LIMIT 1`).Scan(&version, &dirty); err != nil {
+			return fmt.Errorf("read migration version: %w", err)
 		}
-		if dirty || version != latest {
+		if dirty || uint(version) != latest {
 			return fmt.Errorf("database at migration %d (dirty %t), want %d", version, dirty, latest)
 		}
 		return nil
