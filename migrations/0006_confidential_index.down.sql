@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS sources_confidential_idx;
