@@ -17,11 +17,6 @@ import (
 	"github.com/google/uuid"
 )
 
-// ID is the resolver for the id field.
-func (r *abuseResolver) ID(ctx context.Context, obj *registry.Abuse) (string, error) {
-	return entryID(registry.TypeAbuse, obj.ID), nil
-}
-
 // Citations is the resolver for the citations field.
 func (r *abuseResolver) Citations(ctx context.Context, obj *registry.Abuse) ([]*registry.Citation, error) {
 	return r.citations(ctx, obj.ID)
@@ -67,11 +62,6 @@ func (r *abuseResolver) Vendors(ctx context.Context, obj *registry.Abuse) ([]*re
 	return list(ctx, "vendorsByAbuse", r.Catalog.VendorsByAbuse, obj.ID)
 }
 
-// ID is the resolver for the id field.
-func (r *agencyResolver) ID(ctx context.Context, obj *registry.Agency) (string, error) {
-	return entryID(registry.TypeAgency, obj.ID), nil
-}
-
 // Citations is the resolver for the citations field.
 func (r *agencyResolver) Citations(ctx context.Context, obj *registry.Agency) ([]*registry.Citation, error) {
 	return r.citations(ctx, obj.ID)
@@ -102,11 +92,6 @@ func (r *agencyResolver) Designations(ctx context.Context, obj *registry.Agency)
 	return list(ctx, "designationsByAgency", r.Catalog.DesignationsByAgency, obj.ID)
 }
 
-// ID is the resolver for the id field.
-func (r *controlListEntryResolver) ID(ctx context.Context, obj *registry.ControlListEntry) (string, error) {
-	return entryID(registry.TypeControlListEntry, obj.ID), nil
-}
-
 // Citations is the resolver for the citations field.
 func (r *controlListEntryResolver) Citations(ctx context.Context, obj *registry.ControlListEntry) ([]*registry.Citation, error) {
 	return r.citations(ctx, obj.ID)
@@ -130,11 +115,6 @@ func (r *controlListEntryResolver) Products(ctx context.Context, obj *registry.C
 // Technologies is the resolver for the technologies field.
 func (r *controlListEntryResolver) Technologies(ctx context.Context, obj *registry.ControlListEntry) ([]*registry.Technology, error) {
 	return list(ctx, "technologiesByControlListEntry", r.Catalog.TechnologiesByControlListEntry, obj.ID)
-}
-
-// ID is the resolver for the id field.
-func (r *deploymentResolver) ID(ctx context.Context, obj *registry.Deployment) (string, error) {
-	return entryID(registry.TypeDeployment, obj.ID), nil
 }
 
 // Citations is the resolver for the citations field.
@@ -182,11 +162,6 @@ func (r *deploymentResolver) Abuses(ctx context.Context, obj *registry.Deploymen
 	return list(ctx, "abusesByDeployment", r.Catalog.AbusesByDeployment, obj.ID)
 }
 
-// ID is the resolver for the id field.
-func (r *designationResolver) ID(ctx context.Context, obj *registry.Designation) (string, error) {
-	return entryID(registry.TypeDesignation, obj.ID), nil
-}
-
 // Citations is the resolver for the citations field.
 func (r *designationResolver) Citations(ctx context.Context, obj *registry.Designation) ([]*registry.Citation, error) {
 	return r.citations(ctx, obj.ID)
@@ -220,11 +195,6 @@ func (r *designationResolver) Subject(ctx context.Context, obj *registry.Designa
 	return nil, fmt.Errorf("designation %s has no subject", obj.ID)
 }
 
-// ID is the resolver for the id field.
-func (r *designationListResolver) ID(ctx context.Context, obj *registry.DesignationList) (string, error) {
-	return entryID(registry.TypeDesignationList, obj.ID), nil
-}
-
 // Citations is the resolver for the citations field.
 func (r *designationListResolver) Citations(ctx context.Context, obj *registry.DesignationList) ([]*registry.Citation, error) {
 	return r.citations(ctx, obj.ID)
@@ -252,11 +222,6 @@ func (r *designationListResolver) Designations(ctx context.Context, obj *registr
 	}
 	c, err := load(ctx, pageKey("designationList.designations", p, f), fetch, obj.ID)
 	return designationConn(c, p), err
-}
-
-// ID is the resolver for the id field.
-func (r *productResolver) ID(ctx context.Context, obj *registry.Product) (string, error) {
-	return entryID(registry.TypeProduct, obj.ID), nil
 }
 
 // Citations is the resolver for the citations field.
@@ -294,11 +259,6 @@ func (r *productResolver) Deployments(ctx context.Context, obj *registry.Product
 	return r.deployments(ctx, catalog.DeploymentsOfProduct, "product.deployments", obj.ID, first, after, filter)
 }
 
-// ID is the resolver for the id field.
-func (r *religiousCommunityResolver) ID(ctx context.Context, obj *registry.Community) (string, error) {
-	return entryID(registry.TypeCommunity, obj.ID), nil
-}
-
 // Citations is the resolver for the citations field.
 func (r *religiousCommunityResolver) Citations(ctx context.Context, obj *registry.Community) ([]*registry.Citation, error) {
 	return r.citations(ctx, obj.ID)
@@ -317,11 +277,6 @@ func (r *religiousCommunityResolver) VersionAt(ctx context.Context, obj *registr
 // Abuses is the resolver for the abuses field.
 func (r *religiousCommunityResolver) Abuses(ctx context.Context, obj *registry.Community, first *int, after *string, filter *model.AbuseFilter) (*model.AbuseConnection, error) {
 	return r.abuses(ctx, catalog.AbusesOfCommunity, "community.abuses", obj.ID, first, after, filter)
-}
-
-// ID is the resolver for the id field.
-func (r *stateResolver) ID(ctx context.Context, obj *registry.State) (string, error) {
-	return entryID(registry.TypeState, obj.ID), nil
 }
 
 // Citations is the resolver for the citations field.
@@ -364,11 +319,6 @@ func (r *stateResolver) Vendors(ctx context.Context, obj *registry.State) ([]*re
 	return list(ctx, "vendorsByState", r.Catalog.VendorsByState, obj.ID)
 }
 
-// ID is the resolver for the id field.
-func (r *technologyResolver) ID(ctx context.Context, obj *registry.Technology) (string, error) {
-	return entryID(registry.TypeTechnology, obj.ID), nil
-}
-
 // Citations is the resolver for the citations field.
 func (r *technologyResolver) Citations(ctx context.Context, obj *registry.Technology) ([]*registry.Citation, error) {
 	return r.citations(ctx, obj.ID)
@@ -402,11 +352,6 @@ func (r *technologyResolver) Products(ctx context.Context, obj *registry.Technol
 // ControlListEntries is the resolver for the controlListEntries field.
 func (r *technologyResolver) ControlListEntries(ctx context.Context, obj *registry.Technology) ([]*registry.ControlListEntry, error) {
 	return list(ctx, "controlListEntriesByTechnology", r.Catalog.ControlListEntriesByTechnology, obj.ID)
-}
-
-// ID is the resolver for the id field.
-func (r *vendorResolver) ID(ctx context.Context, obj *registry.Vendor) (string, error) {
-	return entryID(registry.TypeVendor, obj.ID), nil
 }
 
 // Citations is the resolver for the citations field.

@@ -44,40 +44,7 @@ func one[T any](ctx context.Context, name string, fetch func(context.Context, []
 // The fields every entry type has.
 
 func (r *Resolver) citations(ctx context.Context, id uuid.UUID) ([]*registry.Citation, error) {
-	return list(ctx, "citations", r.citationsWithSources, id)
-}
-
-// citationsWithSources reads citations and, in the same batch, their
-// sources, which it primes into the Source loader: nearly every query that
-// asks for citations asks for their sources, and this saves a loader round
-// (a batching window and a goroutine per citation) at the next level.
-func (r *Resolver) citationsWithSources(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*registry.Citation, error) {
-	cits, err := r.Catalog.CitationsByEntry(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	var sourceIDs []uuid.UUID
-	seen := map[uuid.UUID]bool{}
-	for _, cs := range cits {
-		for _, c := range cs {
-			if !seen[c.SourceID] {
-				seen[c.SourceID] = true
-				sourceIDs = append(sourceIDs, c.SourceID)
-			}
-		}
-	}
-	if len(sourceIDs) == 0 {
-		return cits, nil
-	}
-	sources, err := r.Catalog.Sources(ctx, sourceIDs)
-	if err != nil {
-		return nil, err
-	}
-	ld := loaderFor(ctx, "Source", r.Catalog.Sources)
-	for id, s := range sources {
-		ld.Prime(id, s)
-	}
-	return cits, nil
+	return list(ctx, "citations", r.Catalog.CitationsByEntry, id)
 }
 
 func (r *Resolver) history(ctx context.Context, id uuid.UUID, first *int, after *string) (*model.EntryVersionConnection, error) {

@@ -17,19 +17,9 @@ import (
 	"github.com/google/uuid"
 )
 
-// ID is the resolver for the id field.
-func (r *citationResolver) ID(ctx context.Context, obj *registry.Citation) (string, error) {
-	return globalID(citationType, obj.ID), nil
-}
-
 // Entry is the resolver for the entry field.
 func (r *citationResolver) Entry(ctx context.Context, obj *registry.Citation) (model.Entry, error) {
 	return r.entryByID(ctx, obj.EntryType, obj.EntryID)
-}
-
-// Source is the resolver for the source field.
-func (r *citationResolver) Source(ctx context.Context, obj *registry.Citation) (*registry.Source, error) {
-	return load(ctx, "Source", r.Catalog.Sources, obj.SourceID)
 }
 
 // Changes is the resolver for the changes field.
@@ -40,11 +30,6 @@ func (r *entryVersionResolver) Changes(ctx context.Context, obj *registry.EntryV
 // Snapshot is the resolver for the snapshot field.
 func (r *entryVersionResolver) Snapshot(ctx context.Context, obj *registry.EntryVersion) (json.RawMessage, error) {
 	return r.publicSnapshot(ctx, obj)
-}
-
-// ID is the resolver for the id field.
-func (r *sourceResolver) ID(ctx context.Context, obj *registry.Source) (string, error) {
-	return entryID(registry.TypeSource, obj.ID), nil
 }
 
 // Citations is the resolver for the citations field.
@@ -73,11 +58,6 @@ func (r *sourceResolver) CitedBy(ctx context.Context, obj *registry.Source, firs
 	}
 	c, err := load(ctx, pageKey("source.citedBy", p, nil), fetch, obj.ID)
 	return citationConn(c, p), err
-}
-
-// ID is the resolver for the id field.
-func (r *vendorResponseResolver) ID(ctx context.Context, obj *registry.VendorResponse) (string, error) {
-	return entryID(registry.TypeVendorResponse, obj.ID), nil
 }
 
 // Citations is the resolver for the citations field.

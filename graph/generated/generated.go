@@ -72,8 +72,8 @@ type ComplexityRoot struct {
 		Deployments      func(childComplexity int) int
 		EndDate          func(childComplexity int) int
 		History          func(childComplexity int, first *int, after *string) int
-		ID               func(childComplexity int) int
 		Location         func(childComplexity int) int
+		NodeID           func(childComplexity int) int
 		PublishedAt      func(childComplexity int) int
 		RetractionReason func(childComplexity int) int
 		StartDate        func(childComplexity int) int
@@ -106,9 +106,9 @@ type ComplexityRoot struct {
 		Description      func(childComplexity int) int
 		Designations     func(childComplexity int) int
 		History          func(childComplexity int, first *int, after *string) int
-		ID               func(childComplexity int) int
 		Kind             func(childComplexity int) int
 		Name             func(childComplexity int) int
+		NodeID           func(childComplexity int) int
 		PublishedAt      func(childComplexity int) int
 		RetractionReason func(childComplexity int) int
 		State            func(childComplexity int) int
@@ -159,8 +159,8 @@ type ComplexityRoot struct {
 	Citation struct {
 		Entry   func(childComplexity int) int
 		Field   func(childComplexity int) int
-		ID      func(childComplexity int) int
 		Locator func(childComplexity int) int
+		NodeID  func(childComplexity int) int
 		Quote   func(childComplexity int) int
 		Source  func(childComplexity int) int
 		Stance  func(childComplexity int) int
@@ -183,7 +183,7 @@ type ComplexityRoot struct {
 		Code             func(childComplexity int) int
 		Description      func(childComplexity int) int
 		History          func(childComplexity int, first *int, after *string) int
-		ID               func(childComplexity int) int
+		NodeID           func(childComplexity int) int
 		Products         func(childComplexity int) int
 		PublishedAt      func(childComplexity int) int
 		Regime           func(childComplexity int) int
@@ -210,8 +210,8 @@ type ComplexityRoot struct {
 		Description      func(childComplexity int) int
 		EndDate          func(childComplexity int) int
 		History          func(childComplexity int, first *int, after *string) int
-		ID               func(childComplexity int) int
 		Location         func(childComplexity int) int
+		NodeID           func(childComplexity int) int
 		Product          func(childComplexity int) int
 		PublishedAt      func(childComplexity int) int
 		RetractionReason func(childComplexity int) int
@@ -240,10 +240,10 @@ type ComplexityRoot struct {
 	Designation struct {
 		Citations        func(childComplexity int) int
 		History          func(childComplexity int, first *int, after *string) int
-		ID               func(childComplexity int) int
 		LegalReference   func(childComplexity int) int
 		List             func(childComplexity int) int
 		ListedOn         func(childComplexity int) int
+		NodeID           func(childComplexity int) int
 		PublishedAt      func(childComplexity int) int
 		Reason           func(childComplexity int) int
 		RemovedOn        func(childComplexity int) int
@@ -273,9 +273,9 @@ type ComplexityRoot struct {
 		Code             func(childComplexity int) int
 		Designations     func(childComplexity int, first *int, after *string, filter *model.DesignationFilter) int
 		History          func(childComplexity int, first *int, after *string) int
-		ID               func(childComplexity int) int
 		Jurisdiction     func(childComplexity int) int
 		Name             func(childComplexity int) int
+		NodeID           func(childComplexity int) int
 		PublishedAt      func(childComplexity int) int
 		RetractionReason func(childComplexity int) int
 		Status           func(childComplexity int) int
@@ -371,8 +371,8 @@ type ComplexityRoot struct {
 		Deployments        func(childComplexity int, first *int, after *string, filter *model.DeploymentFilter) int
 		Description        func(childComplexity int) int
 		History            func(childComplexity int, first *int, after *string) int
-		ID                 func(childComplexity int) int
 		Name               func(childComplexity int) int
+		NodeID             func(childComplexity int) int
 		PublishedAt        func(childComplexity int) int
 		RetractionReason   func(childComplexity int) int
 		Status             func(childComplexity int) int
@@ -425,8 +425,8 @@ type ComplexityRoot struct {
 		Citations        func(childComplexity int) int
 		Description      func(childComplexity int) int
 		History          func(childComplexity int, first *int, after *string) int
-		ID               func(childComplexity int) int
 		Name             func(childComplexity int) int
+		NodeID           func(childComplexity int) int
 		PublishedAt      func(childComplexity int) int
 		Religion         func(childComplexity int) int
 		RetractionReason func(childComplexity int) int
@@ -472,9 +472,9 @@ type ComplexityRoot struct {
 		Confidential     func(childComplexity int) int
 		ContentSha256    func(childComplexity int) int
 		History          func(childComplexity int, first *int, after *string) int
-		ID               func(childComplexity int) int
 		Kind             func(childComplexity int) int
 		Language         func(childComplexity int) int
+		NodeID           func(childComplexity int) int
 		PublishedAt      func(childComplexity int) int
 		PublishedOn      func(childComplexity int) int
 		Publisher        func(childComplexity int) int
@@ -507,8 +507,8 @@ type ComplexityRoot struct {
 		Deployments      func(childComplexity int, first *int, after *string, filter *model.DeploymentFilter) int
 		Designations     func(childComplexity int) int
 		History          func(childComplexity int, first *int, after *string) int
-		ID               func(childComplexity int) int
 		Name             func(childComplexity int) int
+		NodeID           func(childComplexity int) int
 		PublishedAt      func(childComplexity int) int
 		RetractionReason func(childComplexity int) int
 		Status           func(childComplexity int) int
@@ -582,8 +582,8 @@ type ComplexityRoot struct {
 		ControlListEntries func(childComplexity int) int
 		Description        func(childComplexity int) int
 		History            func(childComplexity int, first *int, after *string) int
-		ID                 func(childComplexity int) int
 		Name               func(childComplexity int) int
+		NodeID             func(childComplexity int) int
 		Parent             func(childComplexity int) int
 		Products           func(childComplexity int) int
 		PublishedAt        func(childComplexity int) int
@@ -615,8 +615,8 @@ type ComplexityRoot struct {
 		Description      func(childComplexity int) int
 		Designations     func(childComplexity int) int
 		History          func(childComplexity int, first *int, after *string) int
-		ID               func(childComplexity int) int
 		Name             func(childComplexity int) int
+		NodeID           func(childComplexity int) int
 		Parent           func(childComplexity int) int
 		Products         func(childComplexity int) int
 		PublishedAt      func(childComplexity int) int
@@ -649,7 +649,7 @@ type ComplexityRoot struct {
 		About            func(childComplexity int) int
 		Citations        func(childComplexity int) int
 		History          func(childComplexity int, first *int, after *string) int
-		ID               func(childComplexity int) int
+		NodeID           func(childComplexity int) int
 		PublishedAt      func(childComplexity int) int
 		ReplyStatus      func(childComplexity int) int
 		RequestedOn      func(childComplexity int) int
@@ -670,8 +670,6 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type AbuseResolver interface {
-	ID(ctx context.Context, obj *registry.Abuse) (string, error)
-
 	Citations(ctx context.Context, obj *registry.Abuse) ([]*registry.Citation, error)
 	History(ctx context.Context, obj *registry.Abuse, first *int, after *string) (*model.EntryVersionConnection, error)
 	VersionAt(ctx context.Context, obj *registry.Abuse, at time.Time) (*registry.EntryVersion, error)
@@ -685,8 +683,6 @@ type AbuseResolver interface {
 	Vendors(ctx context.Context, obj *registry.Abuse) ([]*registry.Vendor, error)
 }
 type AgencyResolver interface {
-	ID(ctx context.Context, obj *registry.Agency) (string, error)
-
 	Citations(ctx context.Context, obj *registry.Agency) ([]*registry.Citation, error)
 	History(ctx context.Context, obj *registry.Agency, first *int, after *string) (*model.EntryVersionConnection, error)
 	VersionAt(ctx context.Context, obj *registry.Agency, at time.Time) (*registry.EntryVersion, error)
@@ -708,13 +704,9 @@ type ChangeEventResolver interface {
 	Entry(ctx context.Context, obj *catalog.ChangeEvent) (model.Entry, error)
 }
 type CitationResolver interface {
-	ID(ctx context.Context, obj *registry.Citation) (string, error)
 	Entry(ctx context.Context, obj *registry.Citation) (model.Entry, error)
-	Source(ctx context.Context, obj *registry.Citation) (*registry.Source, error)
 }
 type ControlListEntryResolver interface {
-	ID(ctx context.Context, obj *registry.ControlListEntry) (string, error)
-
 	Citations(ctx context.Context, obj *registry.ControlListEntry) ([]*registry.Citation, error)
 	History(ctx context.Context, obj *registry.ControlListEntry, first *int, after *string) (*model.EntryVersionConnection, error)
 	VersionAt(ctx context.Context, obj *registry.ControlListEntry, at time.Time) (*registry.EntryVersion, error)
@@ -723,8 +715,6 @@ type ControlListEntryResolver interface {
 	Technologies(ctx context.Context, obj *registry.ControlListEntry) ([]*registry.Technology, error)
 }
 type DeploymentResolver interface {
-	ID(ctx context.Context, obj *registry.Deployment) (string, error)
-
 	Citations(ctx context.Context, obj *registry.Deployment) ([]*registry.Citation, error)
 	History(ctx context.Context, obj *registry.Deployment, first *int, after *string) (*model.EntryVersionConnection, error)
 	VersionAt(ctx context.Context, obj *registry.Deployment, at time.Time) (*registry.EntryVersion, error)
@@ -737,8 +727,6 @@ type DeploymentResolver interface {
 	Abuses(ctx context.Context, obj *registry.Deployment) ([]*registry.Abuse, error)
 }
 type DesignationResolver interface {
-	ID(ctx context.Context, obj *registry.Designation) (string, error)
-
 	Citations(ctx context.Context, obj *registry.Designation) ([]*registry.Citation, error)
 	History(ctx context.Context, obj *registry.Designation, first *int, after *string) (*model.EntryVersionConnection, error)
 	VersionAt(ctx context.Context, obj *registry.Designation, at time.Time) (*registry.EntryVersion, error)
@@ -746,8 +734,6 @@ type DesignationResolver interface {
 	Subject(ctx context.Context, obj *registry.Designation) (model.DesignationSubject, error)
 }
 type DesignationListResolver interface {
-	ID(ctx context.Context, obj *registry.DesignationList) (string, error)
-
 	Citations(ctx context.Context, obj *registry.DesignationList) ([]*registry.Citation, error)
 	History(ctx context.Context, obj *registry.DesignationList, first *int, after *string) (*model.EntryVersionConnection, error)
 	VersionAt(ctx context.Context, obj *registry.DesignationList, at time.Time) (*registry.EntryVersion, error)
@@ -790,8 +776,6 @@ type MutationResolver interface {
 	WithdrawSubmission(ctx context.Context, id string) (*model.SubmissionPayload, error)
 }
 type ProductResolver interface {
-	ID(ctx context.Context, obj *registry.Product) (string, error)
-
 	Citations(ctx context.Context, obj *registry.Product) ([]*registry.Citation, error)
 	History(ctx context.Context, obj *registry.Product, first *int, after *string) (*model.EntryVersionConnection, error)
 	VersionAt(ctx context.Context, obj *registry.Product, at time.Time) (*registry.EntryVersion, error)
@@ -827,8 +811,6 @@ type QueryResolver interface {
 	Stats(ctx context.Context) (*model.Stats, error)
 }
 type ReligiousCommunityResolver interface {
-	ID(ctx context.Context, obj *registry.Community) (string, error)
-
 	Citations(ctx context.Context, obj *registry.Community) ([]*registry.Citation, error)
 	History(ctx context.Context, obj *registry.Community, first *int, after *string) (*model.EntryVersionConnection, error)
 	VersionAt(ctx context.Context, obj *registry.Community, at time.Time) (*registry.EntryVersion, error)
@@ -843,8 +825,6 @@ type SearchHitResolver interface {
 	Entry(ctx context.Context, obj *catalog.SearchHit) (model.Entry, error)
 }
 type SourceResolver interface {
-	ID(ctx context.Context, obj *registry.Source) (string, error)
-
 	Citations(ctx context.Context, obj *registry.Source) ([]*registry.Citation, error)
 	History(ctx context.Context, obj *registry.Source, first *int, after *string) (*model.EntryVersionConnection, error)
 	VersionAt(ctx context.Context, obj *registry.Source, at time.Time) (*registry.EntryVersion, error)
@@ -852,8 +832,6 @@ type SourceResolver interface {
 	CitedBy(ctx context.Context, obj *registry.Source, first *int, after *string) (*model.CitationConnection, error)
 }
 type StateResolver interface {
-	ID(ctx context.Context, obj *registry.State) (string, error)
-
 	Citations(ctx context.Context, obj *registry.State) ([]*registry.Citation, error)
 	History(ctx context.Context, obj *registry.State, first *int, after *string) (*model.EntryVersionConnection, error)
 	VersionAt(ctx context.Context, obj *registry.State, at time.Time) (*registry.EntryVersion, error)
@@ -872,8 +850,6 @@ type SubmissionResolver interface {
 	Reviews(ctx context.Context, obj *registry.Submission) ([]*registry.Review, error)
 }
 type TechnologyResolver interface {
-	ID(ctx context.Context, obj *registry.Technology) (string, error)
-
 	Citations(ctx context.Context, obj *registry.Technology) ([]*registry.Citation, error)
 	History(ctx context.Context, obj *registry.Technology, first *int, after *string) (*model.EntryVersionConnection, error)
 	VersionAt(ctx context.Context, obj *registry.Technology, at time.Time) (*registry.EntryVersion, error)
@@ -888,8 +864,6 @@ type UserResolver interface {
 	Name(ctx context.Context, obj *registry.User) (string, error)
 }
 type VendorResolver interface {
-	ID(ctx context.Context, obj *registry.Vendor) (string, error)
-
 	Citations(ctx context.Context, obj *registry.Vendor) ([]*registry.Citation, error)
 	History(ctx context.Context, obj *registry.Vendor, first *int, after *string) (*model.EntryVersionConnection, error)
 	VersionAt(ctx context.Context, obj *registry.Vendor, at time.Time) (*registry.EntryVersion, error)
@@ -903,8 +877,6 @@ type VendorResolver interface {
 	States(ctx context.Context, obj *registry.Vendor) ([]*registry.State, error)
 }
 type VendorResponseResolver interface {
-	ID(ctx context.Context, obj *registry.VendorResponse) (string, error)
-
 	Citations(ctx context.Context, obj *registry.VendorResponse) ([]*registry.Citation, error)
 	History(ctx context.Context, obj *registry.VendorResponse, first *int, after *string) (*model.EntryVersionConnection, error)
 	VersionAt(ctx context.Context, obj *registry.VendorResponse, at time.Time) (*registry.EntryVersion, error)
@@ -985,18 +957,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Abuse.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
-	case "Abuse.id":
-		if e.ComplexityRoot.Abuse.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Abuse.ID(childComplexity), true
 	case "Abuse.location":
 		if e.ComplexityRoot.Abuse.Location == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Abuse.Location(childComplexity), true
+	case "Abuse.id":
+		if e.ComplexityRoot.Abuse.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Abuse.NodeID(childComplexity), true
 	case "Abuse.publishedAt":
 		if e.ComplexityRoot.Abuse.PublishedAt == nil {
 			break
@@ -1153,12 +1125,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Agency.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
-	case "Agency.id":
-		if e.ComplexityRoot.Agency.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Agency.ID(childComplexity), true
 	case "Agency.kind":
 		if e.ComplexityRoot.Agency.Kind == nil {
 			break
@@ -1171,6 +1137,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Agency.Name(childComplexity), true
+	case "Agency.id":
+		if e.ComplexityRoot.Agency.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agency.NodeID(childComplexity), true
 	case "Agency.publishedAt":
 		if e.ComplexityRoot.Agency.PublishedAt == nil {
 			break
@@ -1374,18 +1346,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Citation.Field(childComplexity), true
-	case "Citation.id":
-		if e.ComplexityRoot.Citation.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Citation.ID(childComplexity), true
 	case "Citation.locator":
 		if e.ComplexityRoot.Citation.Locator == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Citation.Locator(childComplexity), true
+	case "Citation.id":
+		if e.ComplexityRoot.Citation.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Citation.NodeID(childComplexity), true
 	case "Citation.quote":
 		if e.ComplexityRoot.Citation.Quote == nil {
 			break
@@ -1473,11 +1445,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ControlListEntry.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "ControlListEntry.id":
-		if e.ComplexityRoot.ControlListEntry.ID == nil {
+		if e.ComplexityRoot.ControlListEntry.NodeID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.ControlListEntry.ID(childComplexity), true
+		return e.ComplexityRoot.ControlListEntry.NodeID(childComplexity), true
 	case "ControlListEntry.products":
 		if e.ComplexityRoot.ControlListEntry.Products == nil {
 			break
@@ -1610,18 +1582,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Deployment.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
-	case "Deployment.id":
-		if e.ComplexityRoot.Deployment.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Deployment.ID(childComplexity), true
 	case "Deployment.location":
 		if e.ComplexityRoot.Deployment.Location == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Deployment.Location(childComplexity), true
+	case "Deployment.id":
+		if e.ComplexityRoot.Deployment.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deployment.NodeID(childComplexity), true
 	case "Deployment.product":
 		if e.ComplexityRoot.Deployment.Product == nil {
 			break
@@ -1749,12 +1721,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Designation.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
-	case "Designation.id":
-		if e.ComplexityRoot.Designation.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Designation.ID(childComplexity), true
 	case "Designation.legalReference":
 		if e.ComplexityRoot.Designation.LegalReference == nil {
 			break
@@ -1773,6 +1739,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Designation.ListedOn(childComplexity), true
+	case "Designation.id":
+		if e.ComplexityRoot.Designation.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Designation.NodeID(childComplexity), true
 	case "Designation.publishedAt":
 		if e.ComplexityRoot.Designation.PublishedAt == nil {
 			break
@@ -1911,12 +1883,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DesignationList.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
-	case "DesignationList.id":
-		if e.ComplexityRoot.DesignationList.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.DesignationList.ID(childComplexity), true
 	case "DesignationList.jurisdiction":
 		if e.ComplexityRoot.DesignationList.Jurisdiction == nil {
 			break
@@ -1929,6 +1895,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DesignationList.Name(childComplexity), true
+	case "DesignationList.id":
+		if e.ComplexityRoot.DesignationList.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DesignationList.NodeID(childComplexity), true
 	case "DesignationList.publishedAt":
 		if e.ComplexityRoot.DesignationList.PublishedAt == nil {
 			break
@@ -2439,18 +2411,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Product.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
-	case "Product.id":
-		if e.ComplexityRoot.Product.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Product.ID(childComplexity), true
 	case "Product.name":
 		if e.ComplexityRoot.Product.Name == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Product.Name(childComplexity), true
+	case "Product.id":
+		if e.ComplexityRoot.Product.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Product.NodeID(childComplexity), true
 	case "Product.publishedAt":
 		if e.ComplexityRoot.Product.PublishedAt == nil {
 			break
@@ -2796,18 +2768,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReligiousCommunity.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
-	case "ReligiousCommunity.id":
-		if e.ComplexityRoot.ReligiousCommunity.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.ReligiousCommunity.ID(childComplexity), true
 	case "ReligiousCommunity.name":
 		if e.ComplexityRoot.ReligiousCommunity.Name == nil {
 			break
 		}
 
 		return e.ComplexityRoot.ReligiousCommunity.Name(childComplexity), true
+	case "ReligiousCommunity.id":
+		if e.ComplexityRoot.ReligiousCommunity.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReligiousCommunity.NodeID(childComplexity), true
 	case "ReligiousCommunity.publishedAt":
 		if e.ComplexityRoot.ReligiousCommunity.PublishedAt == nil {
 			break
@@ -3008,12 +2980,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Source.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
-	case "Source.id":
-		if e.ComplexityRoot.Source.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Source.ID(childComplexity), true
 	case "Source.kind":
 		if e.ComplexityRoot.Source.Kind == nil {
 			break
@@ -3026,6 +2992,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Source.Language(childComplexity), true
+	case "Source.id":
+		if e.ComplexityRoot.Source.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Source.NodeID(childComplexity), true
 	case "Source.publishedAt":
 		if e.ComplexityRoot.Source.PublishedAt == nil {
 			break
@@ -3187,18 +3159,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.State.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
-	case "State.id":
-		if e.ComplexityRoot.State.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.State.ID(childComplexity), true
 	case "State.name":
 		if e.ComplexityRoot.State.Name == nil {
 			break
 		}
 
 		return e.ComplexityRoot.State.Name(childComplexity), true
+	case "State.id":
+		if e.ComplexityRoot.State.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.State.NodeID(childComplexity), true
 	case "State.publishedAt":
 		if e.ComplexityRoot.State.PublishedAt == nil {
 			break
@@ -3511,18 +3483,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Technology.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
-	case "Technology.id":
-		if e.ComplexityRoot.Technology.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Technology.ID(childComplexity), true
 	case "Technology.name":
 		if e.ComplexityRoot.Technology.Name == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Technology.Name(childComplexity), true
+	case "Technology.id":
+		if e.ComplexityRoot.Technology.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Technology.NodeID(childComplexity), true
 	case "Technology.parent":
 		if e.ComplexityRoot.Technology.Parent == nil {
 			break
@@ -3673,18 +3645,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Vendor.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
-	case "Vendor.id":
-		if e.ComplexityRoot.Vendor.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Vendor.ID(childComplexity), true
 	case "Vendor.name":
 		if e.ComplexityRoot.Vendor.Name == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Vendor.Name(childComplexity), true
+	case "Vendor.id":
+		if e.ComplexityRoot.Vendor.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vendor.NodeID(childComplexity), true
 	case "Vendor.parent":
 		if e.ComplexityRoot.Vendor.Parent == nil {
 			break
@@ -3837,11 +3809,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.VendorResponse.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "VendorResponse.id":
-		if e.ComplexityRoot.VendorResponse.ID == nil {
+		if e.ComplexityRoot.VendorResponse.NodeID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.VendorResponse.ID(childComplexity), true
+		return e.ComplexityRoot.VendorResponse.NodeID(childComplexity), true
 	case "VendorResponse.publishedAt":
 		if e.ComplexityRoot.VendorResponse.PublishedAt == nil {
 			break
@@ -8650,7 +8622,7 @@ func (ec *executionContext) _Abuse_id(ctx context.Context, field graphql.Collect
 			return ec.fieldContext_Abuse_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Abuse().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -8661,7 +8633,7 @@ func (ec *executionContext) _Abuse_id(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_Abuse_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Abuse", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Abuse", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Abuse_version(ctx context.Context, field graphql.CollectedField, obj *registry.Abuse) (ret graphql.Marshaler) {
@@ -9435,7 +9407,7 @@ func (ec *executionContext) _Agency_id(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Agency_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Agency().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -9446,7 +9418,7 @@ func (ec *executionContext) _Agency_id(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Agency_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Agency", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Agency", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Agency_version(ctx context.Context, field graphql.CollectedField, obj *registry.Agency) (ret graphql.Marshaler) {
@@ -10480,7 +10452,7 @@ func (ec *executionContext) _Citation_id(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Citation_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Citation().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -10491,7 +10463,7 @@ func (ec *executionContext) _Citation_id(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Citation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Citation", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Citation", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Citation_entry(ctx context.Context, field graphql.CollectedField, obj *registry.Citation) (ret graphql.Marshaler) {
@@ -10535,7 +10507,7 @@ func (ec *executionContext) _Citation_source(ctx context.Context, field graphql.
 			return ec.fieldContext_Citation_source(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Citation().Source(ctx, obj)
+			return obj.Source, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *registry.Source) graphql.Marshaler {
@@ -10549,8 +10521,8 @@ func (ec *executionContext) fieldContext_Citation_source(_ context.Context, fiel
 	fc = &graphql.FieldContext{
 		Object:     "Citation",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Source(ctx, field)
 		},
@@ -10833,7 +10805,7 @@ func (ec *executionContext) _ControlListEntry_id(ctx context.Context, field grap
 			return ec.fieldContext_ControlListEntry_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ControlListEntry().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -10844,7 +10816,7 @@ func (ec *executionContext) _ControlListEntry_id(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_ControlListEntry_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ControlListEntry", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("ControlListEntry", field, true, false, "ID")
 }
 
 func (ec *executionContext) _ControlListEntry_version(ctx context.Context, field graphql.CollectedField, obj *registry.ControlListEntry) (ret graphql.Marshaler) {
@@ -11316,7 +11288,7 @@ func (ec *executionContext) _Deployment_id(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Deployment_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Deployment().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -11327,7 +11299,7 @@ func (ec *executionContext) _Deployment_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Deployment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Deployment", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Deployment", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Deployment_version(ctx context.Context, field graphql.CollectedField, obj *registry.Deployment) (ret graphql.Marshaler) {
@@ -12055,7 +12027,7 @@ func (ec *executionContext) _Designation_id(ctx context.Context, field graphql.C
 			return ec.fieldContext_Designation_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Designation().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -12066,7 +12038,7 @@ func (ec *executionContext) _Designation_id(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Designation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Designation", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Designation", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Designation_version(ctx context.Context, field graphql.CollectedField, obj *registry.Designation) (ret graphql.Marshaler) {
@@ -12634,7 +12606,7 @@ func (ec *executionContext) _DesignationList_id(ctx context.Context, field graph
 			return ec.fieldContext_DesignationList_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.DesignationList().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -12645,7 +12617,7 @@ func (ec *executionContext) _DesignationList_id(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_DesignationList_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DesignationList", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("DesignationList", field, true, false, "ID")
 }
 
 func (ec *executionContext) _DesignationList_version(ctx context.Context, field graphql.CollectedField, obj *registry.DesignationList) (ret graphql.Marshaler) {
@@ -14822,7 +14794,7 @@ func (ec *executionContext) _Product_id(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Product_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Product().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -14833,7 +14805,7 @@ func (ec *executionContext) _Product_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Product_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Product", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Product_version(ctx context.Context, field graphql.CollectedField, obj *registry.Product) (ret graphql.Marshaler) {
@@ -16424,7 +16396,7 @@ func (ec *executionContext) _ReligiousCommunity_id(ctx context.Context, field gr
 			return ec.fieldContext_ReligiousCommunity_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ReligiousCommunity().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -16435,7 +16407,7 @@ func (ec *executionContext) _ReligiousCommunity_id(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_ReligiousCommunity_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReligiousCommunity", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("ReligiousCommunity", field, true, false, "ID")
 }
 
 func (ec *executionContext) _ReligiousCommunity_version(ctx context.Context, field graphql.CollectedField, obj *registry.Community) (ret graphql.Marshaler) {
@@ -17194,7 +17166,7 @@ func (ec *executionContext) _Source_id(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Source_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Source().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -17205,7 +17177,7 @@ func (ec *executionContext) _Source_id(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Source_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Source", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Source", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Source_version(ctx context.Context, field graphql.CollectedField, obj *registry.Source) (ret graphql.Marshaler) {
@@ -17923,7 +17895,7 @@ func (ec *executionContext) _State_id(ctx context.Context, field graphql.Collect
 			return ec.fieldContext_State_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.State().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -17934,7 +17906,7 @@ func (ec *executionContext) _State_id(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_State_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("State", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("State", field, true, false, "ID")
 }
 
 func (ec *executionContext) _State_version(ctx context.Context, field graphql.CollectedField, obj *registry.State) (ret graphql.Marshaler) {
@@ -19415,7 +19387,7 @@ func (ec *executionContext) _Technology_id(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Technology_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Technology().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -19426,7 +19398,7 @@ func (ec *executionContext) _Technology_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Technology_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Technology", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Technology", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Technology_version(ctx context.Context, field graphql.CollectedField, obj *registry.Technology) (ret graphql.Marshaler) {
@@ -20008,7 +19980,7 @@ func (ec *executionContext) _Vendor_id(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Vendor_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Vendor().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -20019,7 +19991,7 @@ func (ec *executionContext) _Vendor_id(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Vendor_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Vendor", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Vendor", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Vendor_version(ctx context.Context, field graphql.CollectedField, obj *registry.Vendor) (ret graphql.Marshaler) {
@@ -20837,7 +20809,7 @@ func (ec *executionContext) _VendorResponse_id(ctx context.Context, field graphq
 			return ec.fieldContext_VendorResponse_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.VendorResponse().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -20848,7 +20820,7 @@ func (ec *executionContext) _VendorResponse_id(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_VendorResponse_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("VendorResponse", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("VendorResponse", field, true, false, "ID")
 }
 
 func (ec *executionContext) _VendorResponse_version(ctx context.Context, field graphql.CollectedField, obj *registry.VendorResponse) (ret graphql.Marshaler) {
@@ -24436,11 +24408,10 @@ func (ec *executionContext) _Abuse(ctx context.Context, sel ast.SelectionSet, ob
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Abuse")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Abuse_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Abuse_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "version":
 			out.Values[i] = ec._Abuse_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -24670,11 +24641,10 @@ func (ec *executionContext) _Agency(ctx context.Context, sel ast.SelectionSet, o
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Agency")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Agency_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Agency_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "version":
 			out.Values[i] = ec._Agency_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -25040,11 +25010,10 @@ func (ec *executionContext) _Citation(ctx context.Context, sel ast.SelectionSet,
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Citation")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Citation_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Citation_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "entry":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -25052,11 +25021,10 @@ func (ec *executionContext) _Citation(ctx context.Context, sel ast.SelectionSet,
 					return ec._Citation_entry(ctx, field, obj)
 				})
 		case "source":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Citation_source(ctx, field, obj)
-				})
+			out.Values[i] = ec._Citation_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "locator":
 			out.Values[i] = ec._Citation_locator(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -25192,11 +25160,10 @@ func (ec *executionContext) _ControlListEntry(ctx context.Context, sel ast.Selec
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ControlListEntry")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ControlListEntry_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._ControlListEntry_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "version":
 			out.Values[i] = ec._ControlListEntry_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -25344,11 +25311,10 @@ func (ec *executionContext) _Deployment(ctx context.Context, sel ast.SelectionSe
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Deployment")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Deployment_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Deployment_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "version":
 			out.Values[i] = ec._Deployment_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -25568,11 +25534,10 @@ func (ec *executionContext) _Designation(ctx context.Context, sel ast.SelectionS
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Designation")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Designation_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Designation_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "version":
 			out.Values[i] = ec._Designation_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -25763,11 +25728,10 @@ func (ec *executionContext) _DesignationList(ctx context.Context, sel ast.Select
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("DesignationList")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._DesignationList_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._DesignationList_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "version":
 			out.Values[i] = ec._DesignationList_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -26444,11 +26408,10 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Product")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Product_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Product_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "version":
 			out.Values[i] = ec._Product_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -26823,11 +26786,10 @@ func (ec *executionContext) _ReligiousCommunity(ctx context.Context, sel ast.Sel
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ReligiousCommunity")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ReligiousCommunity_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._ReligiousCommunity_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "version":
 			out.Values[i] = ec._ReligiousCommunity_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -27111,11 +27073,10 @@ func (ec *executionContext) _Source(ctx context.Context, sel ast.SelectionSet, o
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Source")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Source_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Source_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "version":
 			out.Values[i] = ec._Source_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -27335,11 +27296,10 @@ func (ec *executionContext) _State(ctx context.Context, sel ast.SelectionSet, ob
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("State")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._State_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._State_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "version":
 			out.Values[i] = ec._State_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -27837,11 +27797,10 @@ func (ec *executionContext) _Technology(ctx context.Context, sel ast.SelectionSe
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Technology")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Technology_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Technology_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "version":
 			out.Values[i] = ec._Technology_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -28041,11 +28000,10 @@ func (ec *executionContext) _Vendor(ctx context.Context, sel ast.SelectionSet, o
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Vendor")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Vendor_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Vendor_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "version":
 			out.Values[i] = ec._Vendor_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -28281,11 +28239,10 @@ func (ec *executionContext) _VendorResponse(ctx context.Context, sel ast.Selecti
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("VendorResponse")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._VendorResponse_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._VendorResponse_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "version":
 			out.Values[i] = ec._VendorResponse_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

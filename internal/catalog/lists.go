@@ -357,9 +357,16 @@ func (c *Catalog) CitationPages(ctx context.Context, sources []uuid.UUID, p Page
 	if err != nil {
 		return nil, err
 	}
+	// Every citation here cites its group's source: read them (redacted for
+	// the viewer) so that Citation.source needs no lookup of its own.
+	srcs, err := c.Sources(ctx, sources)
+	if err != nil {
+		return nil, err
+	}
 	v := registry.ViewerFrom(ctx)
-	for _, conn := range m {
+	for id, conn := range m {
 		for _, cit := range conn.Items {
+			cit.Source = srcs[id]
 			v.RedactCitation(cit, cit.SourceConfidential)
 		}
 	}

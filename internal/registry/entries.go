@@ -201,6 +201,9 @@ type Citation struct {
 	Stance    CitationStance `db:"stance" json:"stance"`
 	// SourceConfidential is whether the cited source is confidential, for redaction.
 	SourceConfidential bool `db:"source_confidential" json:"-"`
+	// Source is the cited source as the viewer may see it; the catalog reads it
+	// with the citation.
+	Source *Source `db:"-" json:"-"`
 }
 
 // EntryVersion is one published version of an entry.

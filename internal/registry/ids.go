@@ -31,8 +31,36 @@ var TypeNames = map[EntryType]string{
 }
 
 // GlobalID encodes the ID of a record of the named API type.
+// It is called for every object a response names, so it builds the ID in
+// one allocation: the plain text on the stack, only the encoding on the heap.
 func GlobalID(typeName string, id uuid.UUID) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(typeName + ":" + id.String()))
+	var plain [64]byte // the longest type name (18) + ":" + 36
+	n := copy(plain[:], typeName)
+	if n+1+36 > len(plain) {
+		return base64.RawURLEncoding.EncodeToString([]byte(typeName + ":" + id.String()))
+	}
+	plain[n] = ':'
+	n++
+	encodeUUID(plain[n:n+36], id)
+	n += 36
+	var enc [88]byte // base64 of 64 bytes
+	return string(base64.RawURLEncoding.AppendEncode(enc[:0], plain[:n]))
+}
+
+// encodeUUID writes id in its canonical form (as uuid.UUID.String does) into
+// dst, which must hold 36 bytes.
+func encodeUUID(dst []byte, id uuid.UUID) {
+	const hexDigits = "0123456789abcdef"
+	j := 0
+	for i, b := range id {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			dst[j] = '-'
+			j++
+		}
+		dst[j] = hexDigits[b>>4]
+		dst[j+1] = hexDigits[b&0x0f]
+		j += 2
+	}
 }
 
 // EntryGlobalID encodes the global ID of an entry.
