@@ -87,8 +87,14 @@ func visible[T any](ctx context.Context, items []*T) {
 
 // byIDs reads entries of one type by ID, retracted ones included: a reference
 // to a retracted entry must still resolve and show why it was retracted.
+//
+// Each ID is looked up by its own index scan (a lateral subquery the planner
+// cannot flatten, for OFFSET): given a long list of IDs in a plain join or
+// "= ANY", it estimates a hash join over the whole entries table instead,
+// which costs a full scan per statement and grows with the registry.
 func byIDs[T any](ctx context.Context, db DB, tb table, ids []uuid.UUID) (map[uuid.UUID]*T, error) {
-	sql := `SELECT t.id AS _group, ` + tb.selectList() + ` FROM ` + tb.from() + ` WHERE t.id = ANY($1)`
+	sql := `SELECT q.id AS _group, x.* FROM unnest($1::uuid[]) AS q (id) CROSS JOIN LATERAL (SELECT ` +
+		tb.selectList() + ` FROM ` + tb.from() + ` WHERE t.id = q.id OFFSET 0) x`
 	rows, err := db.Query(ctx, sql, ids)
 	if err != nil {
 		return nil, fmt.Errorf("%s by id: %w", tb.name, err)
