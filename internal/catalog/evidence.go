@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -110,7 +111,13 @@ func confidenceRank(col string) string {
 // the C collation so that its order is byte order: one digit for the
 // confidence (1 = CONFIRMED), six for the abuses (fewer abuses, larger
 // number), then the row's slugs and codes.
-var evidenceFrom = `(WITH RECURSIVE ` + lineage + `
+//
+// deployments is a condition on the deployments (d) that are aggregated:
+// filters on a row's key (its vendor, state or technology) go there, so that
+// only the matching supply relationships are built rather than all of them
+// before the filter throws most away.
+func evidenceFrom(deployments string) string {
+	return `(WITH RECURSIVE ` + lineage + `
 	SELECT s.vendor_id, s.state_id, s.technology_id, s.product_id, s.deployment_ids, s.citation_count, s.confidence_rank,
 		(CASE s.confidence_rank WHEN 4 THEN 'CONFIRMED' WHEN 3 THEN 'CREDIBLE' WHEN 2 THEN 'ALLEGED' ELSE 'DISPUTED' END) AS strongest_confidence,
 		a.n AS abuse_count,
@@ -130,6 +137,7 @@ var evidenceFrom = `(WITH RECURSIVE ` + lineage + `
 		JOIN entries de ON de.id = d.id AND de.status = 'PUBLISHED'
 		JOIN entries ve ON ve.id = d.vendor_id AND ve.status = 'PUBLISHED'
 		CROSS JOIN LATERAL (SELECT count(*) AS n FROM citations c WHERE c.entry_id = d.id) c
+		WHERE ` + deployments + `
 		GROUP BY d.vendor_id, d.state_id, d.technology_id, d.product_id
 	) s
 	CROSS JOIN LATERAL (SELECT count(DISTINCT ad.abuse_id) AS n FROM abuse_deployments ad
@@ -140,26 +148,39 @@ var evidenceFrom = `(WITH RECURSIVE ` + lineage + `
 	JOIN technologies tc ON tc.id = s.technology_id
 	LEFT JOIN products p ON p.id = s.product_id
 ) t`
-
-var evidenceListing = listing{
-	tb: table{name: "evidence", bare: true, fromSQL: evidenceFrom, idCol: "t.row_id",
-		columns: `t.vendor_id, t.state_id, t.technology_id, t.product_id, t.deployment_ids, t.strongest_confidence, t.citation_count`},
-	sort: `t.sort_key`,
 }
 
-func evidenceFilter(in EvidenceFilter) filter {
+// evidenceListing is the listing of the evidence rows whose deployments meet
+// the given condition.
+func evidenceListing(deployments string) listing {
+	return listing{
+		tb: table{name: "evidence", bare: true, fromSQL: evidenceFrom(deployments), idCol: "t.row_id",
+			columns: `t.vendor_id, t.state_id, t.technology_id, t.product_id, t.deployment_ids, t.strongest_confidence, t.citation_count`},
+		sort: `t.sort_key`,
+	}
+}
+
+// evidenceFilter turns in into conditions on the rows (the filter) and on
+// the deployments aggregated into them (for evidenceListing); both share the
+// filter's parameters.
+func evidenceFilter(in EvidenceFilter) (filter, string) {
 	var f filter
+	var d []string
 	if len(in.VendorIDs) > 0 {
-		f.where(`t.vendor_id = ANY(` + f.args.add(in.VendorIDs) + `)`)
+		d = append(d, `d.vendor_id = ANY(`+f.args.add(in.VendorIDs)+`)`)
 	}
 	if len(in.VendorCountryCodes) > 0 {
-		f.where(`t.vendor_country_code = ANY(` + f.args.add(in.VendorCountryCodes) + `)`)
+		d = append(d, `d.vendor_id IN (SELECT id FROM vendors WHERE country_code = ANY(`+f.args.add(in.VendorCountryCodes)+`))`)
 	}
 	if len(in.StateCountryCodes) > 0 {
-		f.where(`t.state_country_code = ANY(` + f.args.add(in.StateCountryCodes) + `)`)
+		d = append(d, `d.state_id IN (SELECT id FROM states WHERE country_code = ANY(`+f.args.add(in.StateCountryCodes)+`))`)
 	}
 	if len(in.TechnologySlugs) > 0 {
-		f.where(`t.technology_id IN (SELECT technology_subtree(` + f.args.add(in.TechnologySlugs) + `))`)
+		d = append(d, `d.technology_id IN (SELECT technology_subtree(`+f.args.add(in.TechnologySlugs)+`))`)
+	}
+	deployments := "TRUE"
+	if len(d) > 0 {
+		deployments = strings.Join(d, " AND ")
 	}
 	if in.Controlled != nil {
 		if *in.Controlled {
@@ -178,14 +199,15 @@ func evidenceFilter(in EvidenceFilter) filter {
 	if in.MinConfidence != nil {
 		f.where(`t.confidence_rank >= ` + f.args.add(in.MinConfidence.Rank()))
 	}
-	return f
+	return f, deployments
 }
 
 // ExportControlEvidence pages through the evidence rows, strongest evidence
 // first (see the top of this file for what a row is and how rows are ordered).
 // Anyone may call it.
 func (c *Catalog) ExportControlEvidence(ctx context.Context, in EvidenceFilter, p Page) (*Conn[EvidenceRow], error) {
-	m, err := pages[EvidenceRow](ctx, c.db, evidenceListing, evidenceFilter(in), nested{}, nil, p)
+	f, deployments := evidenceFilter(in)
+	m, err := pages[EvidenceRow](ctx, c.db, evidenceListing(deployments), f, nested{}, nil, p)
 	return single(m), err
 }
 
