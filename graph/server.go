@@ -70,6 +70,9 @@ type Config struct {
 	Metrics *metrics.Metrics
 	// RateLimit limits each client's requests; nil limits none.
 	RateLimit *ratelimit.Limiter
+	// MaxConcurrent is how many GraphQL requests execute at once, the rest
+	// waiting their turn; zero means 4 per CPU, negative means no limit.
+	MaxConcurrent int
 }
 
 // readCatalog is the catalog for read-only work.
@@ -142,8 +145,12 @@ func NewGraphQLHandler(cfg Config) http.Handler {
 	// limit, a rate limit per address before tokens are checked (a flood of
 	// made-up tokens would each cost a lookup), authentication, the rate
 	// limit per user or address and for mutations (it needs the viewer),
-	// then the request's loaders and gqlgen.
-	var h http.Handler = withLoaders(srv, wait)
+	// the admission queue, then the request's loaders and gqlgen.
+	concurrent := cfg.MaxConcurrent
+	if concurrent == 0 {
+		concurrent = defaultConcurrency()
+	}
+	var h http.Handler = withAdmission(withLoaders(srv, wait), concurrent)
 	if cfg.RateLimit != nil {
 		h = cfg.RateLimit.Middleware(h)
 	}
@@ -376,9 +383,28 @@ type httpResponse struct {
 	Extensions map[string]any  `json:"extensions,omitempty"`
 }
 
+// encode writes resp as httpResponse would marshal, but splices the data in
+// as it is: the executor wrote it as compact JSON already, and json.Marshal
+// would scan and copy the whole of it (a megabyte for a wide query) twice to
+// validate and compact it.
+func (resp httpResponse) encode() ([]byte, error) {
+	head, err := json.Marshal(httpResponse{Errors: resp.Errors, Extensions: resp.Extensions})
+	if err != nil || len(resp.Data) == 0 {
+		return head, err
+	}
+	body := make([]byte, 0, len(head)+len(resp.Data)+len(`,"data":`))
+	body = append(body, head[:len(head)-1]...) // without its closing brace
+	if len(head) > 2 {
+		body = append(body, ',')
+	}
+	body = append(body, `"data":`...)
+	body = append(body, resp.Data...)
+	return append(body, '}'), nil
+}
+
 // write sends a GraphQL response with its status and caching headers.
 func (t httpTransport) write(w http.ResponseWriter, r *http.Request, media string, resp *graphql.Response) {
-	body, err := json.Marshal(httpResponse{Errors: resp.Errors, Data: resp.Data, Extensions: resp.Extensions})
+	body, err := httpResponse{Errors: resp.Errors, Data: resp.Data, Extensions: resp.Extensions}.encode()
 	if err != nil {
 		writeRequestError(w, media, &requestError{http.StatusInternalServerError, "INTERNAL_SERVER_ERROR",
 			"internal error; request ID " + requestID(r.Context())})
