@@ -95,7 +95,7 @@ func BenchmarkHandlerParallel(b *testing.B) {
 	for _, w := range workloads(b) {
 		b.Run(w.name, func(b *testing.B) {
 			b.ReportAllocs()
-			b.SetParallelism(4)
+			b.SetParallelism(8)
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					if _, err := srv.Post(w.body); err != nil {

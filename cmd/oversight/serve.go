@@ -40,6 +40,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.Var(&limits.Mutation, "rate-limit-mutation", "each user's (or anonymous address's) limit on mutations, on top of the above: RATE:BURST, or off")
 	fs.Var(&limits.PreAuth, "rate-limit-preauth", "each address's limit before its token is checked: RATE:BURST, or off")
 	fs.Var(&limits.TrustedProxies, "trusted-proxies", "comma-separated CIDRs of the reverse proxies whose X-Forwarded-For is believed (default none)")
+	maxConcurrent := fs.Int("max-concurrent", 0, "how many GraphQL requests execute at once, the rest queueing within their deadline (0: 4 per CPU; -1: no limit)")
 	metricsAddr := fs.String("metrics-addr", "", "serve Prometheus metrics at /metrics on this address, kept off the public one (such as 127.0.0.1:9090); empty serves none")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
@@ -106,6 +107,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			Export:      bulk.Handler(bulk.NewExporter(readPool), logger),
 			Metrics:     m,
 			RateLimit:   ratelimit.New(limits),
+			// Bounds memory under load: see graph.withAdmission.
+			MaxConcurrent: *maxConcurrent,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
