@@ -3,11 +3,16 @@ package graph_test
 import (
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"oversight/graph"
+	"oversight/internal/catalog"
 	"oversight/internal/pgtest"
 	"oversight/internal/registry"
 	"oversight/seed"
@@ -458,8 +463,17 @@ func evidenceDataset() (*seed.Dataset, []ref) {
 }
 
 // newEvidenceAPI loads the evidence dataset, retracts what it retracts, and
-// serves the API over it.
+// serves the API over it, computing the evidence rows from the tables.
 func newEvidenceAPI(t *testing.T) http.Handler {
+	t.Helper()
+	h, _ := newEvidenceAPIOn(t, false)
+	return h
+}
+
+// newEvidenceAPIOn is newEvidenceAPI reading the rows from evidence_summary
+// when stored is set (refreshed after the data is loaded), else computing
+// them (the summary is stale after any write).
+func newEvidenceAPIOn(t *testing.T, stored bool) (http.Handler, *pgxpool.Pool) {
 	t.Helper()
 	ds, retracted := evidenceDataset()
 	pool := pgtest.New(t)
@@ -469,7 +483,61 @@ func newEvidenceAPI(t *testing.T) http.Handler {
 	for _, r := range retracted {
 		retractEntry(t, pool, seed.ID(r.typ, r.key).String(), "Retracted for the test")
 	}
-	return newHandler(pool, time.Millisecond)
+	if stored {
+		refreshEvidence(t, pool, true)
+	}
+	return newHandler(pool, time.Millisecond), pool
+}
+
+// refreshEvidence refreshes evidence_summary and checks whether it was stale.
+func refreshEvidence(t *testing.T, pool *pgxpool.Pool, wantStale bool) {
+	t.Helper()
+	refreshed, err := catalog.RefreshEvidence(t.Context(), pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if refreshed != wantStale {
+		t.Fatalf("RefreshEvidence refreshed = %v, want %v (was the summary stale?)", refreshed, wantStale)
+	}
+}
+
+// The stored rows answer exactly as the computed ones, and a write is
+// visible at once (the summary is marked stale in the writer's transaction,
+// and readers compute the rows until it is refreshed).
+func TestEvidenceSummary(t *testing.T) {
+	t.Parallel()
+	computed, _ := newEvidenceAPIOn(t, false)
+	stored, pool := newEvidenceAPIOn(t, true)
+	for _, filter := range []map[string]any{
+		nil,
+		{"technologySlugs": []string{"cams"}},
+		{"vendorCountryCodes": []string{"IL"}, "stateCountryCodes": []string{"AE", "MX"}},
+		{"vendorIds": []string{evID(registry.TypeVendor, "il-one")}, "controlled": true},
+		{"withAbuses": true, "minConfidence": "CREDIBLE"},
+	} {
+		want, wantTotal := evidenceRows(t, computed, filter)
+		got, gotTotal := evidenceRows(t, stored, filter)
+		if !reflect.DeepEqual(want, got) || wantTotal != gotTotal {
+			t.Errorf("filter %v: stored rows (total %d)\n%+v\nwant the computed rows (total %d)\n%+v", filter, gotTotal, got, wantTotal, want)
+		}
+	}
+	refreshEvidence(t, pool, false) // nothing was written since
+
+	before, _ := evidenceRows(t, stored, nil)
+	retractEntry(t, pool, seed.ID(registry.TypeVendor, "il-one").String(), "Retracted for the test")
+	after, _ := evidenceRows(t, stored, nil)
+	for _, r := range after {
+		if strings.HasPrefix(r.label(), "il-one/") {
+			t.Errorf("after il-one's retraction, its row %s is still served", r.label())
+		}
+	}
+	if len(after) >= len(before) {
+		t.Errorf("after il-one's retraction: %d rows, want fewer than %d", len(after), len(before))
+	}
+	refreshEvidence(t, pool, true)
+	if again, _ := evidenceRows(t, stored, nil); !reflect.DeepEqual(again, after) {
+		t.Errorf("refreshed rows differ from the computed ones:\n%+v\nwant\n%+v", again, after)
+	}
 }
 
 func evID(typ registry.EntryType, key string) string {
@@ -479,7 +547,16 @@ func evID(typ registry.EntryType, key string) string {
 // Every filter, on data whose answers are known (see evidenceDataset).
 func TestEvidenceFilters(t *testing.T) {
 	t.Parallel()
-	h := newEvidenceAPI(t)
+	for _, stored := range []bool{false, true} {
+		t.Run(map[bool]string{false: "computed", true: "stored"}[stored], func(t *testing.T) {
+			t.Parallel()
+			h, _ := newEvidenceAPIOn(t, stored)
+			testEvidenceFilters(t, h)
+		})
+	}
+}
+
+func testEvidenceFilters(t *testing.T, h http.Handler) {
 	all := []string{
 		"il-one/AE/zero-click/Zero", "cn-one/CN/face/Cam", "cn-one/CN/ethnic/-", "cn-two/CN/cams/-",
 		"il-two/MX/zero-click/-", "no-country/IN/imsi/-", "us-one/IN/imsi/-", "il-one/SA/spyware/-",

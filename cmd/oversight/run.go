@@ -8,13 +8,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/term"
 
+	"oversight/internal/catalog"
 	"oversight/internal/database"
 	"oversight/internal/postgres"
 	"oversight/seed"
@@ -148,18 +148,12 @@ func openDatabase(ctx context.Context, f dbFlags, logger *slog.Logger) (*pgxpool
 		stop()
 		return nil, nil, nil, fmt.Errorf("migrate %s: %w", database.Redact(db.URL), err)
 	}
-	cfg, err := pgxpool.ParseConfig(db.URL)
+	cfg, err := database.PoolConfig(db.URL)
 	if err != nil {
 		stop()
-		return nil, nil, nil, fmt.Errorf("parse %s: %w", database.Redact(db.URL), err)
+		return nil, nil, nil, err
 	}
 	cfg.ConnConfig.Tracer = f.tracer
-	if !strings.Contains(db.URL, "pool_max_conns") {
-		// pgxpool's default (the number of CPUs, at least 4) starves a
-		// GraphQL server, whose loaders run several statements of one
-		// request at once; pool_max_conns in the URL still decides.
-		cfg.MaxConns = int32(max(16, 4*runtime.NumCPU()))
-	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		stop()
@@ -261,6 +255,9 @@ Use a database of its own.
 		if err != nil {
 			return err
 		}
+		if _, err := catalog.RefreshEvidence(ctx, pool); err != nil {
+			return err
+		}
 		fmt.Fprintf(stdout, "seeded synthetic data at scale %g: %d entries, %d citations in %.1fs\n",
 			*scale, res.Size.Entries(), res.Size.Citations, res.Took.Seconds())
 		return nil
@@ -276,6 +273,9 @@ Use a database of its own.
 	}
 	res, err := seed.Load(ctx, pool, d)
 	if err != nil {
+		return err
+	}
+	if _, err := catalog.RefreshEvidence(ctx, pool); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "seeded: %d entries added, %d already present\n", res.Inserted, res.Existing)

@@ -121,6 +121,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	go refreshEvidence(ctx, pool, logger)
 	if *metricsAddr != "" {
 		// Metrics on their own address: operation names and traffic are not
 		// for the people this registry names.
@@ -147,6 +148,31 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("shut down: %w", err)
 	}
 	return nil
+}
+
+// refreshEvidence keeps the stored export-control evidence rows up to date
+// on the primary: a second after a write has marked them stale, it
+// recomputes them (until then, readers compute the rows themselves).
+func refreshEvidence(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		start := time.Now()
+		refreshed, err := catalog.RefreshEvidence(ctx, pool)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			logger.Error("refresh evidence rows", "err", err)
+		case refreshed:
+			logger.Info("refreshed evidence rows", "seconds", time.Since(start).Seconds())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // seedIfEmpty loads the seed dataset into a registry that has no entries, so
@@ -176,7 +202,11 @@ func seedIfEmpty(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) e
 // answers, so a mistyped URL stops the server at start rather than failing
 // every query. The replica is not migrated: it follows the primary.
 func openReadReplica(ctx context.Context, url string, logger *slog.Logger) (*pgxpool.Pool, error) {
-	pool, err := pgxpool.New(ctx, url)
+	cfg, err := database.PoolConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to read replica %s: %w", database.Redact(url), err)
 	}

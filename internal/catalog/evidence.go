@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"oversight/internal/registry"
 )
@@ -106,7 +107,62 @@ func confidenceRank(col string) string {
 	return `CASE ` + col + ` WHEN 'CONFIRMED' THEN 4 WHEN 'CREDIBLE' THEN 3 WHEN 'ALLEGED' THEN 2 WHEN 'DISPUTED' THEN 1 ELSE 0 END`
 }
 
-// evidenceFrom is the table of evidence rows, aliased t, with the columns the
+// evidenceColumns are the columns of an evidence row, in evidence_summary's
+// order.
+const evidenceColumns = `row_id, vendor_id, state_id, technology_id, product_id, deployment_ids, citation_count,
+	confidence_rank, strongest_confidence, abuse_count, vendor_country_code, state_country_code, controlled, sort_key`
+
+// evidenceFrom is the table of evidence rows, aliased t: read from
+// evidence_summary (migration 0007) when it is up to date, else computed
+// from the registry's tables, so that an answer is never older than the
+// data. Both conditions are uncorrelated subqueries, which PostgreSQL
+// evaluates once and uses to skip the other branch entirely.
+//
+// deployments narrows the computed rows before aggregation (see
+// computedEvidence); summary narrows the stored rows the same way, by
+// conditions on their columns.
+func evidenceFrom(deployments, summary string) string {
+	return `(SELECT ` + evidenceColumns + ` FROM evidence_summary
+		WHERE NOT (SELECT stale FROM evidence_summary_state) AND ` + summary + `
+	UNION ALL
+	SELECT ` + evidenceColumns + ` FROM ` + computedEvidence(deployments) + `
+		WHERE (SELECT stale FROM evidence_summary_state)) t`
+}
+
+// RefreshEvidence recomputes evidence_summary if a write has marked it
+// stale since the last time, and reports whether it did. It clears the mark
+// first: that update waits for every transaction that marked it to commit,
+// so the recomputation (a later statement, with a later snapshot) sees their
+// writes; a writer that comes after waits on the mark until this commits,
+// then marks it stale again. It takes about a second at scale 1.
+func RefreshEvidence(ctx context.Context, pool *pgxpool.Pool) (bool, error) {
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return false, fmt.Errorf("refresh evidence: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	tag, err := tx.Exec(ctx, `UPDATE evidence_summary_state SET stale = false WHERE stale`)
+	if err != nil {
+		return false, fmt.Errorf("refresh evidence: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return false, tx.Commit(ctx)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM evidence_summary`); err != nil {
+		return false, fmt.Errorf("refresh evidence: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO evidence_summary (`+evidenceColumns+`)
+		SELECT `+evidenceColumns+` FROM `+computedEvidence("TRUE")); err != nil {
+		return false, fmt.Errorf("refresh evidence: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return false, fmt.Errorf("refresh evidence: %w", err)
+	}
+	return true, nil
+}
+
+// computedEvidence is the table of evidence rows computed from the registrys
+// tables, aliased t, with the columns the
 // filters and the order need besides EvidenceRow's. The sort key is text in
 // the C collation so that its order is byte order: one digit for the
 // confidence (1 = CONFIRMED), six for the abuses (fewer abuses, larger
@@ -116,7 +172,7 @@ func confidenceRank(col string) string {
 // filters on a row's key (its vendor, state or technology) go there, so that
 // only the matching supply relationships are built rather than all of them
 // before the filter throws most away.
-func evidenceFrom(deployments string) string {
+func computedEvidence(deployments string) string {
 	return `(WITH RECURSIVE ` + lineage + `
 	SELECT s.vendor_id, s.state_id, s.technology_id, s.product_id, s.deployment_ids, s.citation_count, s.confidence_rank,
 		(CASE s.confidence_rank WHEN 4 THEN 'CONFIRMED' WHEN 3 THEN 'CREDIBLE' WHEN 2 THEN 'ALLEGED' ELSE 'DISPUTED' END) AS strongest_confidence,
@@ -152,36 +208,47 @@ func evidenceFrom(deployments string) string {
 
 // evidenceListing is the listing of the evidence rows whose deployments meet
 // the given condition.
-func evidenceListing(deployments string) listing {
+func evidenceListing(deployments, summary string) listing {
 	return listing{
-		tb: table{name: "evidence", bare: true, fromSQL: evidenceFrom(deployments), idCol: "t.row_id",
+		tb: table{name: "evidence", bare: true, fromSQL: evidenceFrom(deployments, summary), idCol: "t.row_id",
 			columns: `t.vendor_id, t.state_id, t.technology_id, t.product_id, t.deployment_ids, t.strongest_confidence, t.citation_count`},
 		sort: `t.sort_key`,
 	}
 }
 
-// evidenceFilter turns in into conditions on the rows (the filter) and on
-// the deployments aggregated into them (for evidenceListing); both share the
-// filter's parameters.
-func evidenceFilter(in EvidenceFilter) (filter, string) {
-	var f filter
-	var d []string
+// evidenceFilter turns in into conditions on the rows (the filter), and the
+// conditions on a row's key into conditions on the deployments aggregated
+// into computed rows and on the stored rows (for evidenceListing); all share
+// the filter's parameters.
+func evidenceFilter(in EvidenceFilter) (f filter, deployments, summary string) {
+	var d, sm []string
 	if len(in.VendorIDs) > 0 {
-		d = append(d, `d.vendor_id = ANY(`+f.args.add(in.VendorIDs)+`)`)
+		p := f.args.add(in.VendorIDs)
+		d = append(d, `d.vendor_id = ANY(`+p+`)`)
+		sm = append(sm, `vendor_id = ANY(`+p+`)`)
 	}
 	if len(in.VendorCountryCodes) > 0 {
-		d = append(d, `d.vendor_id IN (SELECT id FROM vendors WHERE country_code = ANY(`+f.args.add(in.VendorCountryCodes)+`))`)
+		p := f.args.add(in.VendorCountryCodes)
+		d = append(d, `d.vendor_id IN (SELECT id FROM vendors WHERE country_code = ANY(`+p+`))`)
+		sm = append(sm, `vendor_country_code = ANY(`+p+`)`)
 	}
 	if len(in.StateCountryCodes) > 0 {
-		d = append(d, `d.state_id IN (SELECT id FROM states WHERE country_code = ANY(`+f.args.add(in.StateCountryCodes)+`))`)
+		p := f.args.add(in.StateCountryCodes)
+		d = append(d, `d.state_id IN (SELECT id FROM states WHERE country_code = ANY(`+p+`))`)
+		sm = append(sm, `state_country_code = ANY(`+p+`)`)
 	}
 	if len(in.TechnologySlugs) > 0 {
-		d = append(d, `d.technology_id IN (SELECT technology_subtree(`+f.args.add(in.TechnologySlugs)+`))`)
+		p := f.args.add(in.TechnologySlugs)
+		d = append(d, `d.technology_id IN (SELECT technology_subtree(`+p+`))`)
+		sm = append(sm, `technology_id IN (SELECT technology_subtree(`+p+`))`)
 	}
-	deployments := "TRUE"
-	if len(d) > 0 {
-		deployments = strings.Join(d, " AND ")
+	and := func(conds []string) string {
+		if len(conds) == 0 {
+			return "TRUE"
+		}
+		return strings.Join(conds, " AND ")
 	}
+	deployments, summary = and(d), and(sm)
 	if in.Controlled != nil {
 		if *in.Controlled {
 			f.where(`t.controlled`)
@@ -199,15 +266,15 @@ func evidenceFilter(in EvidenceFilter) (filter, string) {
 	if in.MinConfidence != nil {
 		f.where(`t.confidence_rank >= ` + f.args.add(in.MinConfidence.Rank()))
 	}
-	return f, deployments
+	return f, deployments, summary
 }
 
 // ExportControlEvidence pages through the evidence rows, strongest evidence
 // first (see the top of this file for what a row is and how rows are ordered).
 // Anyone may call it.
 func (c *Catalog) ExportControlEvidence(ctx context.Context, in EvidenceFilter, p Page) (*Conn[EvidenceRow], error) {
-	f, deployments := evidenceFilter(in)
-	m, err := pages[EvidenceRow](ctx, c.db, evidenceListing(deployments), f, nested{}, nil, p)
+	f, deployments, summary := evidenceFilter(in)
+	m, err := pages[EvidenceRow](ctx, c.db, evidenceListing(deployments, summary), f, nested{}, nil, p)
 	return single(m), err
 }
 
