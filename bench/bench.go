@@ -23,6 +23,7 @@ import (
 
 	"oversight/graph"
 	"oversight/internal/catalog"
+	"oversight/internal/database"
 	"oversight/internal/editorial"
 )
 
@@ -103,9 +104,9 @@ type Server struct {
 // NewServer assembles the GraphQL handler as "oversight serve" does (anonymous
 // reader, default limits and loader wait) over a pool on databaseURL.
 func NewServer(ctx context.Context, databaseURL string) (*Server, error) {
-	cfg, err := pgxpool.ParseConfig(databaseURL)
+	cfg, err := database.PoolConfig(databaseURL) // as "oversight serve" opens it
 	if err != nil {
-		return nil, fmt.Errorf("parse database URL: %w", err)
+		return nil, err
 	}
 	tr := &Tracer{}
 	cfg.ConnConfig.Tracer = tr

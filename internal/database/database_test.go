@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -279,4 +280,38 @@ func randomHex(t *testing.T) string {
 // testLogger writes text records to b, to check what Resolve logs.
 func testLogger(b *strings.Builder) *slog.Logger {
 	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// The server's pool defaults (more connections than pgxpool's, no JIT) give
+// way to what the URL says.
+func TestPoolConfig(t *testing.T) {
+	tests := []struct {
+		url      string
+		maxConns int32 // 0: the server's default
+		jit      string
+	}{
+		{"postgres://u@localhost/db", 0, "off"},
+		{"postgres://u@localhost/db?pool_max_conns=3", 3, "off"},
+		{"postgres://u@localhost/db?jit=on", 0, "on"},
+		{"postgres://u@localhost/db?options=-c%20jit%3Don", 0, ""},
+	}
+	for _, tc := range tests {
+		cfg, err := PoolConfig(tc.url)
+		if err != nil {
+			t.Fatalf("PoolConfig(%q): %v", tc.url, err)
+		}
+		want := tc.maxConns
+		if want == 0 {
+			want = int32(max(16, 4*runtime.NumCPU()))
+		}
+		if cfg.MaxConns != want {
+			t.Errorf("PoolConfig(%q).MaxConns = %d, want %d", tc.url, cfg.MaxConns, want)
+		}
+		if got := cfg.ConnConfig.RuntimeParams["jit"]; got != tc.jit {
+			t.Errorf("PoolConfig(%q) jit = %q, want %q", tc.url, got, tc.jit)
+		}
+	}
+	if _, err := PoolConfig("postgres://u:secret@localhost:notaport/db"); err == nil || strings.Contains(err.Error(), "secret") {
+		t.Errorf("PoolConfig of a bad URL: %v, want an error without the password", err)
+	}
 }
