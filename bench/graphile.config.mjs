@@ -12,11 +12,11 @@ import { makePgService } from "postgraphile/adaptors/pg";
 
 import pg from "pg";
 
-// As many connections as Oversight's pgxpool gets by default on 2 cores
-// (max(4, NumCPU)), so neither side wins by holding more of PostgreSQL.
+// As many connections as Oversight's pool opens (max(16, 4 x CPUs), set by
+// run.sh), so neither side wins by holding more of PostgreSQL.
 const pool = new pg.Pool({
   connectionString: process.env.BENCH_DATABASE_URL,
-  max: Number(process.env.BENCH_PG_POOL ?? 4),
+  max: Number(process.env.BENCH_PG_POOL ?? 16),
 });
 
 const capture = process.env.BENCH_CAPTURE_SQL;

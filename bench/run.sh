@@ -115,6 +115,10 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432; then
 fi
 pg_isready -h 127.0.0.1 -p 5432
 
+# PostGraphile gets as many database connections as Oversight's pool opens
+# (database.PoolConfig: max(16, 4 x CPUs)).
+export BENCH_PG_POOL=$(( $(nproc) * 4 > 16 ? $(nproc) * 4 : 16 ))
+
 say "build"
 go build -o "$out/oversight" ./cmd/oversight
 go build -o "$out/benchtool" ./bench/cmd/benchtool
