@@ -159,7 +159,7 @@ func TestSearchUsesIndexes(t *testing.T) {
 		for _, stmt := range []struct {
 			sql string
 			a   args
-		}{{tt.s.page, tt.s.args}, {tt.s.count, tt.s.countArgs}} {
+		}{{tt.s.pageSQL(true), tt.s.args}, {tt.s.count, tt.s.countArgs}} {
 			plan := explain(stmt.sql, stmt.a)
 			if m := seqScan.FindString(plan); m != "" {
 				t.Errorf("%s search plan has %q, want index scans only:\n%s", tt.name, m, plan)
