@@ -7,6 +7,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"oversight/graph/model"
 	"oversight/internal/catalog"
@@ -43,6 +44,32 @@ func pageArgs(ctx context.Context, first *int, after *string) (catalog.Page, err
 		}
 	}
 	return p, nil
+}
+
+// nodeFields names the fields a connection's query asks of its nodes, under
+// nodes or edges { node }, whatever the fragments.
+func nodeFields(ctx context.Context) map[string]bool {
+	out := map[string]bool{}
+	oc := graphql.GetOperationContext(ctx)
+	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+		sels := []ast.SelectionSet{}
+		switch f.Name {
+		case "nodes":
+			sels = append(sels, f.Selections)
+		case "edges":
+			for _, e := range graphql.CollectFields(oc, f.Selections, nil) {
+				if e.Name == "node" {
+					sels = append(sels, e.Selections)
+				}
+			}
+		}
+		for _, sel := range sels {
+			for _, n := range graphql.CollectFields(oc, sel, nil) {
+				out[n.Name] = true
+			}
+		}
+	}
+	return out
 }
 
 // pageKey identifies a nested page's arguments, so that parents asking for the

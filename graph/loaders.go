@@ -147,6 +147,26 @@ func (l *loader[K, V]) enqueue(ctx context.Context, key K) *result[V] {
 	return r
 }
 
+// Fetch asks for keys and sends them at once, with whatever else is
+// pending, without waiting for their values or for a pause. A parent level
+// that knows every key its children will ask for calls it, so that the
+// children's level is one batch by construction rather than by timing.
+func (l *loader[K, V]) Fetch(ctx context.Context, keys []K) {
+	if len(keys) == 0 {
+		return
+	}
+	l.mu.Lock()
+	for _, k := range keys {
+		l.enqueue(ctx, k)
+	}
+	b := l.pending
+	l.mu.Unlock()
+	if b != nil {
+		b.timer.Stop()
+		go l.send(b)
+	}
+}
+
 // Prime puts a value in the cache, as if it had been loaded.
 func (l *loader[K, V]) Prime(key K, value V) {
 	l.mu.Lock()

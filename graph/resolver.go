@@ -72,11 +72,65 @@ func (r *Resolver) deployments(ctx context.Context, of catalog.Nested, name stri
 	if err != nil {
 		return nil, err
 	}
+	fields := nodeFields(ctx)
 	fetch := func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*catalog.Conn[registry.Deployment], error) {
-		return r.Catalog.DeploymentPages(ctx, of, ids, f, p)
+		m, err := r.Catalog.DeploymentPages(ctx, of, ids, f, p)
+		if err == nil {
+			r.fetchDeploymentFields(ctx, fields, m)
+		}
+		return m, err
 	}
 	c, err := load(ctx, pageKey(name, p, f), fetch, id)
 	return deploymentConn(c, p), err
+}
+
+// fetchDeploymentFields starts loading, in one batch each, what the fields
+// asked of a page of deployments will need: every parent's page is here, so
+// the whole next level is known. Left to the fields' own resolvers, the
+// keys would reach each loader from a goroutine per deployment, over a time
+// that grows with the page (and the machine's load), and a level could take
+// several batches.
+func (r *Resolver) fetchDeploymentFields(ctx context.Context, fields map[string]bool, pages map[uuid.UUID]*catalog.Conn[registry.Deployment]) {
+	var ids, states, techs, vendors, products, agencies []uuid.UUID
+	for _, c := range pages {
+		for _, d := range c.Items {
+			ids = append(ids, d.ID)
+			states = append(states, d.StateID)
+			techs = append(techs, d.TechnologyID)
+			if d.VendorID != nil {
+				vendors = append(vendors, *d.VendorID)
+			}
+			if d.ProductID != nil {
+				products = append(products, *d.ProductID)
+			}
+			if d.AgencyID != nil {
+				agencies = append(agencies, *d.AgencyID)
+			}
+		}
+	}
+	// The loaders' names and fetch functions are the resolvers' own (see
+	// deploymentResolver), so that the values land where they look.
+	if fields["citations"] {
+		loaderFor(ctx, "citations", r.Catalog.CitationsByEntry).Fetch(ctx, ids)
+	}
+	if fields["state"] {
+		loaderFor(ctx, "State", r.Catalog.States).Fetch(ctx, states)
+	}
+	if fields["technology"] {
+		loaderFor(ctx, "Technology", r.Catalog.Technologies).Fetch(ctx, techs)
+	}
+	if fields["vendor"] {
+		loaderFor(ctx, "Vendor", r.Catalog.Vendors).Fetch(ctx, vendors)
+	}
+	if fields["product"] {
+		loaderFor(ctx, "Product", r.Catalog.Products).Fetch(ctx, products)
+	}
+	if fields["agency"] {
+		loaderFor(ctx, "Agency", r.Catalog.Agencies).Fetch(ctx, agencies)
+	}
+	if fields["abuses"] {
+		loaderFor(ctx, "abusesByDeployment", r.Catalog.AbusesByDeployment).Fetch(ctx, ids)
+	}
 }
 
 func (r *Resolver) abuses(ctx context.Context, of catalog.Nested, name string, id uuid.UUID, first *int, after *string, filter *model.AbuseFilter) (*model.AbuseConnection, error) {
