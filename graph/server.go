@@ -71,7 +71,7 @@ type Config struct {
 	// RateLimit limits each client's requests; nil limits none.
 	RateLimit *ratelimit.Limiter
 	// MaxConcurrent is how many GraphQL requests execute at once, the rest
-	// waiting their turn; zero means 4 per CPU, negative means no limit.
+	// waiting their turn; zero means 2 per CPU, negative means no limit.
 	MaxConcurrent int
 }
 

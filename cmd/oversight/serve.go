@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -40,7 +42,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.Var(&limits.Mutation, "rate-limit-mutation", "each user's (or anonymous address's) limit on mutations, on top of the above: RATE:BURST, or off")
 	fs.Var(&limits.PreAuth, "rate-limit-preauth", "each address's limit before its token is checked: RATE:BURST, or off")
 	fs.Var(&limits.TrustedProxies, "trusted-proxies", "comma-separated CIDRs of the reverse proxies whose X-Forwarded-For is believed (default none)")
-	maxConcurrent := fs.Int("max-concurrent", 0, "how many GraphQL requests execute at once, the rest queueing within their deadline (0: 4 per CPU; -1: no limit)")
+	maxConcurrent := fs.Int("max-concurrent", 0, "how many GraphQL requests execute at once, the rest queueing within their deadline (0: 2 per CPU; -1: no limit)")
+	memoryLimit := fs.Int("memory-limit", 200, "soft limit of the Go heap in MiB, past which the garbage collector works harder (0: none; $GOMEMLIMIT, when set, wins)")
 	metricsAddr := fs.String("metrics-addr", "", "serve Prometheus metrics at /metrics on this address, kept off the public one (such as 127.0.0.1:9090); empty serves none")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
@@ -58,6 +61,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer closeDB()
 	if err := m.RegisterPool(pool); err != nil {
 		return fmt.Errorf("register pool metrics: %w", err)
+	}
+	if *memoryLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		// A wide answer allocates tens of megabytes; without a limit the
+		// heap grows to twice what is live before each collection.
+		debug.SetMemoryLimit(int64(*memoryLimit) << 20)
 	}
 	if err := seedIfEmpty(ctx, pool, logger); err != nil {
 		return err
