@@ -1,0 +1,12 @@
+CREATE INDEX deployments_state_id_idx ON deployments (state_id);
+CREATE INDEX deployments_agency_id_idx ON deployments (agency_id);
+CREATE INDEX deployments_vendor_id_idx ON deployments (vendor_id);
+CREATE INDEX deployments_product_id_idx ON deployments (product_id);
+CREATE INDEX abuses_state_id_idx ON abuses (state_id);
+CREATE INDEX designations_list_id_idx ON designations (list_id);
+DROP INDEX deployments_state_list_idx;
+DROP INDEX deployments_agency_list_idx;
+DROP INDEX deployments_vendor_list_idx;
+DROP INDEX deployments_product_list_idx;
+DROP INDEX abuses_state_list_idx;
+DROP INDEX designations_list_list_idx;
