@@ -177,8 +177,9 @@ ov_flags="--rate-limit-anonymous off --rate-limit-user off --rate-limit-mutation
 
 say "start Oversight"
 ov_port=$(free_port 18500)
+metrics_port=$(free_port 18550)
 ov_url=http://127.0.0.1:$ov_port/graphql
-DATABASE_URL=$db_url "$ov" serve --addr "127.0.0.1:$ov_port" $ov_flags >"$out/oversight.log" 2>&1 &
+DATABASE_URL=$db_url "$ov" serve --addr "127.0.0.1:$ov_port" --metrics-addr "127.0.0.1:$metrics_port" $ov_flags >"$out/oversight.log" 2>&1 &
 ov_pid=$!
 pids+=("$ov_pid")
 wait_http "$ov_url" "$ov_pid" Oversight
@@ -361,9 +362,21 @@ say "mixed load at a fixed rate ($MIXED_RATE requests/s, $((ROUND_SECONDS * 2)) 
 	-mix "search=$out/search.oversight.json:4,dossier=$out/dossier.oversight.json:3,evidence=$out/evidence.oversight.json:2,wide=$out/wide.oversight.json:1" |
 	tee "$out/mixed.jsonl" || echo "the mixed load had failures (see above)" >&2
 ov_hwm_after_mixed=$(awk '/VmHWM/ {print $2}' "/proc/$ov_pid/status")
+# SQL statements per request as the server counts them itself (pgx tracer,
+# oversight_sql_statements_total on --metrics-addr): the counter's growth
+# over 5 wide requests sent one at a time.
+metric_statements() {
+	curl -fsS "http://127.0.0.1:$metrics_port/metrics" | awk '/^oversight_sql_statements_total/ {n += $2} END {print n + 0}'
+}
 metrics=absent
-if curl -fsS -o "$out/metrics.txt" "http://127.0.0.1:$ov_port/metrics" 2>/dev/null; then
-	metrics=present
+if s0=$(metric_statements 2>/dev/null); then
+	for _ in 1 2 3 4 5; do
+		curl -fsS -o /dev/null -H 'Content-Type: application/json' --data-binary "@$out/wide.oversight.json" "$ov_url"
+	done
+	s1=$(metric_statements)
+	metrics="present: $(( (s1 - s0) / 5 )) SQL statements per wide request (oversight_sql_statements_total)"
+	echo "metrics_statements_per_wide=$(( (s1 - s0) / 5 ))" | tee -a "$out/measures.txt"
+	curl -fsS -o "$out/metrics.txt" "http://127.0.0.1:$metrics_port/metrics"
 fi
 stop_pid "$ov_pid"
 
@@ -435,7 +448,7 @@ go test -c -o "$out/bench.test" ./bench
 	echo
 	echo "- Oversight peak RSS (VmHWM) after wide at 64 connections: $((ov_hwm / 1024)) MiB; after the mixed load too: $((ov_hwm_after_mixed / 1024)) MiB"
 	if [[ $PEER == 1 ]]; then echo "- PostGraphile (node) peak RSS after wide at 64 connections: $((pg_hwm / 1024)) MiB"; fi
-	echo "- metrics endpoint /metrics: $metrics; statement counts below are from a pgx tracer in process"
+	echo "- metrics endpoint (--metrics-addr): $metrics; the counts below are from a pgx tracer in process"
 	grep -E 'SQL statements|FAIL|PASS' "$out/statements.txt" | sed 's/^ *handler_bench_test.go:[0-9]*: /- /'
 	echo "- bulk import: $IMPORT_N changes in $(printf '%.2f' "$import_s") s = $(echo "$IMPORT_N / $import_s" | bc) changes/s (wall time of \`oversight import\`, process start and migration check included)"
 	echo "- merge (reviewSubmission APPROVE) of a $MERGE_N-change submission: $(printf '%.2f' "$merge_s") s, status $merge_status"
