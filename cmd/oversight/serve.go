@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"oversight/graph"
@@ -159,12 +160,34 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 }
 
 // refreshEvidence keeps the stored export-control evidence rows up to date
-// on the primary: a second after a write has marked them stale, it
-// recomputes them (until then, readers compute the rows themselves).
+// on the primary (until they are, readers compute the rows themselves). A
+// write that marks them stale sends a notification when it commits; this
+// listens for it on a connection of its own and recomputes the rows at once,
+// and also every minute in case a notification was lost with a connection.
 func refreshEvidence(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) {
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
+	var conn *pgx.Conn
+	defer func() {
+		if conn != nil {
+			_ = conn.Close(context.WithoutCancel(ctx))
+		}
+	}()
+	for ctx.Err() == nil {
+		if conn == nil {
+			c, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig)
+			if err == nil {
+				_, err = c.Exec(ctx, `LISTEN evidence_summary_stale`)
+			}
+			if err != nil {
+				if ctx.Err() == nil {
+					logger.Error("listen for stale evidence rows", "err", err)
+				}
+				if c != nil {
+					_ = c.Close(context.WithoutCancel(ctx))
+				}
+			} else {
+				conn = c
+			}
+		}
 		start := time.Now()
 		refreshed, err := catalog.RefreshEvidence(ctx, pool)
 		switch {
@@ -175,11 +198,22 @@ func refreshEvidence(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logge
 		case refreshed:
 			logger.Info("refreshed evidence rows", "seconds", time.Since(start).Seconds())
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
+		wait, cancel := context.WithTimeout(ctx, time.Minute)
+		if conn != nil {
+			if _, err := conn.WaitForNotification(wait); err != nil && wait.Err() == nil {
+				// The connection broke: listen again on a new one.
+				logger.Error("wait for stale evidence rows", "err", err)
+				_ = conn.Close(context.WithoutCancel(ctx))
+				conn = nil
+				select {
+				case <-ctx.Done():
+				case <-time.After(time.Second):
+				}
+			}
+		} else {
+			<-wait.Done()
 		}
+		cancel()
 	}
 }
 
