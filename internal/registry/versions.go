@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/google/uuid"
 )
@@ -17,14 +19,15 @@ func Snapshot(e Entry, citations []Citation) (json.RawMessage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("snapshot fields: %w", err)
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(fields, &m); err != nil {
+	members, err := topLevelMembers(fields)
+	if err != nil {
 		return nil, fmt.Errorf("snapshot fields: %w", err)
 	}
 	if citations == nil {
 		citations = []Citation{}
 	}
-	if m["citations"], err = json.Marshal(citations); err != nil {
+	cits, err := json.Marshal(citations)
+	if err != nil {
 		return nil, fmt.Errorf("snapshot citations: %w", err)
 	}
 	// Whether the entry stands is part of what a version says: a retraction
@@ -34,11 +37,93 @@ func Snapshot(e Entry, citations []Citation) (json.RawMessage, error) {
 	if status == "" {
 		status = StatusPublished
 	}
-	m["status"], _ = json.Marshal(status)
-	m["retractionReason"], _ = json.Marshal(meta.RetractionReason)
-	out, err := json.Marshal(m) // map keys marshal sorted, so snapshots are stable
-	if err != nil {
-		return nil, fmt.Errorf("snapshot: %w", err)
+	st, _ := json.Marshal(status)
+	reason, _ := json.Marshal(meta.RetractionReason)
+	members = setMember(members, "citations", cits)
+	members = setMember(members, "status", st)
+	members = setMember(members, "retractionReason", reason)
+	// Keys in sorted order, so snapshots are stable: the bytes a map of the
+	// members would marshal to, without decoding and re-encoding every value
+	// (an import builds one snapshot per change).
+	slices.SortFunc(members, func(a, b member) int { return strings.Compare(a.key, b.key) })
+	n := 2
+	for _, m := range members {
+		n += len(m.key) + len(m.value) + 4
+	}
+	out := make([]byte, 0, n)
+	out = append(out, '{')
+	for i, m := range members {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = strconv.AppendQuote(out, m.key)
+		out = append(out, ':')
+		out = append(out, m.value...)
+	}
+	return append(out, '}'), nil
+}
+
+// member is one name and value of a JSON object.
+type member struct {
+	key   string
+	value []byte
+}
+
+func setMember(ms []member, key string, value []byte) []member {
+	for i := range ms {
+		if ms[i].key == key {
+			ms[i].value = value
+			return ms
+		}
+	}
+	return append(ms, member{key, value})
+}
+
+// topLevelMembers splits a compact JSON object as json.Marshal writes it
+// into its members, the values left as they are. Keys are a struct's JSON
+// names, which need no escaping; anything else is refused.
+func topLevelMembers(obj []byte) ([]member, error) {
+	if len(obj) < 2 || obj[0] != '{' || obj[len(obj)-1] != '}' {
+		return nil, fmt.Errorf("not a JSON object: %.40q", obj)
+	}
+	var out []member
+	i, end := 1, len(obj)-1
+	for i < end {
+		if obj[i] != '"' {
+			return nil, fmt.Errorf("expected a key at %d", i)
+		}
+		k := bytes.IndexByte(obj[i+1:end], '"')
+		if k < 0 || bytes.IndexByte(obj[i+1:i+1+k], '\\') >= 0 || i+k+2 >= end || obj[i+k+2] != ':' {
+			return nil, fmt.Errorf("unexpected key at %d", i)
+		}
+		key := string(obj[i+1 : i+1+k])
+		start := i + k + 3
+		j, depth, inString := start, 0, false
+		for ; j < end; j++ {
+			c := obj[j]
+			if inString {
+				switch c {
+				case '\\':
+					j++
+				case '"':
+					inString = false
+				}
+				continue
+			}
+			switch c {
+			case '"':
+				inString = true
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+			}
+			if depth == 0 && c == ',' {
+				break
+			}
+		}
+		out = append(out, member{key, obj[start:j]})
+		i = j + 1
 	}
 	return out, nil
 }
