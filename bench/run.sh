@@ -382,6 +382,16 @@ stop_pid "$ov_pid"
 
 # ---------------------------------------------------------------- writes
 say "bulk import of $IMPORT_N changes and a merge of $MERGE_N"
+# Statements of requests the mixed load left unfinished run on in
+# PostgreSQL after the server has gone (a backend notices only when it next
+# writes to its client); let them end, at most a minute, so that the writes
+# are timed on an idle machine.
+for _ in $(seq 1 60); do
+	busy=$(psql -qXAt -d "$db" -c "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()")
+	[[ $busy == 0 ]] && break
+	sleep 1
+done
+echo "other active statements on the database before the writes: $busy" | tee -a "$out/measures.txt"
 DATABASE_URL=$db_url "$ov" user add --name "Bench Importer" --email bench-importer@example.org --role editor >/dev/null 2>>"$out/accounts.log"
 DATABASE_URL=$db_url "$ov" user add --name "Bench Contributor" --email bench-contributor@example.org --role contributor >/dev/null 2>>"$out/accounts.log"
 DATABASE_URL=$db_url "$ov" user add --name "Bench Reviewer" --email bench-reviewer@example.org --role editor >/dev/null 2>>"$out/accounts.log"
