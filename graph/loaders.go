@@ -167,18 +167,6 @@ func (l *loader[K, V]) Fetch(ctx context.Context, keys []K) {
 	}
 }
 
-// Prime puts a value in the cache, as if it had been loaded.
-func (l *loader[K, V]) Prime(key K, value V) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if _, ok := l.cache[key]; ok {
-		return
-	}
-	r := &result[V]{done: make(chan struct{}), value: value}
-	close(r.done)
-	l.cache[key] = r
-}
-
 // send fetches a batch once; a timer reset after it fired may call it again.
 func (l *loader[K, V]) send(b *batch[K, V]) {
 	l.mu.Lock()
