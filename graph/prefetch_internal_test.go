@@ -1,0 +1,93 @@
+package graph
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"oversight/internal/catalog"
+	"oversight/internal/pgtest"
+	"oversight/seed"
+)
+
+type statementCounter struct{ n atomic.Int64 }
+
+func (c *statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+func (c *statementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// A page of deployments sends its fields' batches under the very loaders
+// (names and fetch functions) the deployment resolvers use: with loaders
+// that would otherwise wait an hour for more keys, every field of every
+// deployment still resolves at once, from one statement per field.
+func TestDeploymentPagesFetchWhatTheirFieldsLoad(t *testing.T) {
+	counter := &statementCounter{}
+	pool := pgtest.NewWithTracer(t, counter)
+	ds, err := seed.Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seed.Load(t.Context(), pool, ds); err != nil {
+		t.Fatal(err)
+	}
+	var states []uuid.UUID
+	rows, _ := pool.Query(t.Context(), `SELECT id FROM states`)
+	if states, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID]); err != nil {
+		t.Fatal(err)
+	}
+	r := &Resolver{Catalog: catalog.New(pool)}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	ctx = context.WithValue(ctx, loadersKey{}, &loaders{idle: time.Hour, m: map[string]any{}})
+	pages, err := r.Catalog.DeploymentPages(ctx, catalog.DeploymentsOfState, states, catalog.DeploymentFilter{}, catalog.Page{First: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := map[string]bool{}
+	for _, f := range []string{"citations", "state", "technology", "vendor", "product", "agency", "abuses"} {
+		fields[f] = true
+	}
+	before := counter.n.Load()
+	r.fetchDeploymentFields(ctx, fields, pages)
+
+	d := &deploymentResolver{r}
+	n := 0
+	for _, c := range pages {
+		for _, dep := range c.Items {
+			n++
+			if _, err := d.Citations(ctx, dep); err != nil {
+				t.Fatalf("citations: %v (not fetched with the page?)", err)
+			}
+			if _, err := d.State(ctx, dep); err != nil {
+				t.Fatalf("state: %v", err)
+			}
+			if _, err := d.Technology(ctx, dep); err != nil {
+				t.Fatalf("technology: %v", err)
+			}
+			if _, err := d.Vendor(ctx, dep); err != nil {
+				t.Fatalf("vendor: %v", err)
+			}
+			if _, err := d.Product(ctx, dep); err != nil {
+				t.Fatalf("product: %v", err)
+			}
+			if _, err := d.Agency(ctx, dep); err != nil {
+				t.Fatalf("agency: %v", err)
+			}
+			if _, err := d.Abuses(ctx, dep); err != nil {
+				t.Fatalf("abuses: %v", err)
+			}
+		}
+	}
+	if n < 5 {
+		t.Fatalf("the seed data has %d published deployments under its states; the test needs several", n)
+	}
+	if got := counter.n.Load() - before; got > int64(len(fields)) {
+		t.Errorf("the fields of %d deployments cost %d statements, want at most %d (one per field)", n, got, len(fields))
+	}
+}
