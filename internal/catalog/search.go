@@ -499,21 +499,11 @@ func (c *Catalog) search(ctx context.Context, s searchSQL, p Page) (*Conn[Search
 	if s.page == "" {
 		return conn, nil
 	}
-	batch := &pgx.Batch{}
-	if s.trigram {
-		// A batch is one implicit transaction, so this holds for the
-		// statements below and ends with them.
-		batch.Queue(`SELECT set_config('pg_trgm.word_similarity_threshold', '` + trigramThreshold + `', true)`)
+	br, err := c.sendSearch(ctx, s.trigram, s.pageSQL(p.WantTotal), s.args)
+	if err != nil {
+		return nil, err
 	}
-	batch.Queue(s.pageSQL(p.WantTotal), s.args...)
-	br := c.db.SendBatch(ctx, batch)
 	defer br.Close()
-
-	if s.trigram {
-		if _, err := br.Exec(); err != nil {
-			return nil, fmt.Errorf("search threshold: %w", err)
-		}
-	}
 	rows, err := br.Query()
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
@@ -552,24 +542,33 @@ func (c *Catalog) search(ctx context.Context, s searchSQL, p Page) (*Conn[Search
 	if p.WantTotal && rowsN == 0 {
 		// An empty page (past the last hit, or no hit at all) carries no
 		// total; count on their own.
-		if s.trigram {
-			// The threshold was set in the batch's transaction, now over.
-			batch := &pgx.Batch{}
-			batch.Queue(`SELECT set_config('pg_trgm.word_similarity_threshold', '` + trigramThreshold + `', true)`)
-			batch.Queue(s.count, s.countArgs...)
-			br := c.db.SendBatch(ctx, batch)
-			defer br.Close()
-			if _, err := br.Exec(); err != nil {
-				return nil, fmt.Errorf("search threshold: %w", err)
-			}
-			if err := br.QueryRow().Scan(&conn.Total); err != nil {
-				return nil, fmt.Errorf("search count: %w", err)
-			}
-			return conn, nil
+		br, err := c.sendSearch(ctx, s.trigram, s.count, s.countArgs)
+		if err != nil {
+			return nil, err
 		}
-		if err := c.db.QueryRow(ctx, s.count, s.countArgs...).Scan(&conn.Total); err != nil {
+		defer br.Close()
+		if err := br.QueryRow().Scan(&conn.Total); err != nil {
 			return nil, fmt.Errorf("search count: %w", err)
 		}
 	}
 	return conn, nil
+}
+
+// sendSearch sends one search statement, after the trigram threshold for
+// the fallback's: a batch is one implicit transaction, so the setting holds
+// for the statement and ends with it. The results are left at the statement.
+func (c *Catalog) sendSearch(ctx context.Context, trigram bool, sql string, args args) (pgx.BatchResults, error) {
+	batch := &pgx.Batch{}
+	if trigram {
+		batch.Queue(`SELECT set_config('pg_trgm.word_similarity_threshold', '` + trigramThreshold + `', true)`)
+	}
+	batch.Queue(sql, args...)
+	br := c.db.SendBatch(ctx, batch)
+	if trigram {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return nil, fmt.Errorf("search threshold: %w", err)
+		}
+	}
+	return br, nil
 }
