@@ -671,9 +671,20 @@ func TestEvidenceRowFields(t *testing.T) {
 }
 
 // Keyset pages walk every row once, in order, whatever the page size.
+// Pages, cursors and totals on both paths: stored rows and computed ones
+// are each paged by their own ORDER BY ... LIMIT (listing.alternatives).
 func TestEvidencePagination(t *testing.T) {
 	t.Parallel()
-	h := newEvidenceAPI(t)
+	for _, stored := range []bool{false, true} {
+		t.Run(map[bool]string{false: "computed", true: "stored"}[stored], func(t *testing.T) {
+			t.Parallel()
+			h, _ := newEvidenceAPIOn(t, stored)
+			testEvidencePagination(t, h)
+		})
+	}
+}
+
+func testEvidencePagination(t *testing.T, h http.Handler) {
 	one, total := evidenceRows(t, h, nil)
 	checkEvidenceOrder(t, one)
 	for _, size := range []int{1, 2, 3, 7, 8} {

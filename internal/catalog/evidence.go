@@ -112,21 +112,23 @@ func confidenceRank(col string) string {
 const evidenceColumns = `row_id, vendor_id, state_id, technology_id, product_id, deployment_ids, citation_count,
 	confidence_rank, strongest_confidence, abuse_count, vendor_country_code, state_country_code, controlled, sort_key`
 
-// evidenceFrom is the table of evidence rows, aliased t: read from
-// evidence_summary (migration 0007) when it is up to date, else computed
-// from the registry's tables, so that an answer is never older than the
-// data. Both conditions are uncorrelated subqueries, which PostgreSQL
-// evaluates once and uses to skip the other branch entirely.
+// evidenceSources are the two tables an evidence row can come from, each
+// aliased t: evidence_summary (migration 0007) when it is up to date, else
+// the rows computed from the registry's tables, so that an answer is never
+// older than the data. Each is guarded by the same uncorrelated subquery,
+// which PostgreSQL evaluates once and uses to skip the other entirely; the
+// listing pages each on its own (see listing.alternatives).
 //
 // deployments narrows the computed rows before aggregation (see
 // computedEvidence); summary narrows the stored rows the same way, by
 // conditions on their columns.
-func evidenceFrom(deployments, summary string) string {
-	return `(SELECT ` + evidenceColumns + ` FROM evidence_summary
-		WHERE NOT (SELECT stale FROM evidence_summary_state) AND ` + summary + `
-	UNION ALL
-	SELECT ` + evidenceColumns + ` FROM ` + computedEvidence(deployments) + `
-		WHERE (SELECT stale FROM evidence_summary_state)) t`
+func evidenceSources(deployments, summary string) []string {
+	return []string{
+		`(SELECT ` + evidenceColumns + ` FROM evidence_summary
+		WHERE NOT (SELECT stale FROM evidence_summary_state) AND ` + summary + `) t`,
+		`(SELECT ` + evidenceColumns + ` FROM ` + computedEvidence(deployments) + `
+		WHERE (SELECT stale FROM evidence_summary_state)) t`,
+	}
 }
 
 // RefreshEvidence recomputes evidence_summary if a write has marked it
@@ -210,9 +212,10 @@ func computedEvidence(deployments string) string {
 // the given condition.
 func evidenceListing(deployments, summary string) listing {
 	return listing{
-		tb: table{name: "evidence", bare: true, fromSQL: evidenceFrom(deployments, summary), idCol: "t.row_id",
+		tb: table{name: "evidence", bare: true, idCol: "t.row_id",
 			columns: `t.vendor_id, t.state_id, t.technology_id, t.product_id, t.deployment_ids, t.strongest_confidence, t.citation_count`},
-		sort: `t.sort_key`,
+		sort:         `t.sort_key`,
+		alternatives: evidenceSources(deployments, summary),
 	}
 }
 
@@ -240,7 +243,10 @@ func evidenceFilter(in EvidenceFilter) (f filter, deployments, summary string) {
 	if len(in.TechnologySlugs) > 0 {
 		p := f.args.add(in.TechnologySlugs)
 		d = append(d, `d.technology_id IN (SELECT technology_subtree(`+p+`))`)
-		sm = append(sm, `technology_id IN (SELECT technology_subtree(`+p+`))`)
+		// As an array, the subtree is a value the stored rows' index can
+		// look up (the count: 16 → 2 ms at scale 1); as a semi-join, the
+		// planner hashed the whole table.
+		sm = append(sm, `technology_id = ANY(ARRAY(SELECT technology_subtree(`+p+`)))`)
 	}
 	and := func(conds []string) string {
 		if len(conds) == 0 {
@@ -288,10 +294,14 @@ func (c *Catalog) EvidenceControlListEntries(ctx context.Context, keys []Supply)
 		products[i], techs[i] = k.ProductID, k.TechnologyID
 	}
 	tb := controlListEntriesTable
+	// Each supply's covering entries are listed once, by a lateral UNION,
+	// then read by ID: as "t.id IN (...)" the UNION ran again for every
+	// pair of supply and control-list entry (25 → 4.5 ms at scale 1).
 	rows, err := c.db.Query(ctx, `WITH RECURSIVE `+lineage+`
 		SELECT k.product_id, k.technology_id, `+tb.selectList()+`
 		FROM unnest($1::uuid[], $2::uuid[]) AS k (product_id, technology_id)
-		JOIN (`+tb.from()+`) ON t.id IN `+coveringEntries("k.product_id", "k.technology_id")+`
+		CROSS JOIN LATERAL `+coveringEntries("k.product_id", "k.technology_id")+` c (id)
+		JOIN `+tb.from()+` ON t.id = c.id
 		WHERE `+published+`
 		ORDER BY k.product_id, k.technology_id, t.regime, t.code, e.id`, products, techs)
 	if err != nil {
