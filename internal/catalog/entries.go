@@ -32,6 +32,18 @@ func (tb table) from() string {
 	return tb.name + ` t JOIN entries e ON e.id = t.id`
 }
 
+// fromEach is from() with each row's entry found by its own index scan (a
+// lateral subquery the planner cannot flatten, for OFFSET). For a relation
+// of a thousand rows PostgreSQL otherwise hashes the whole entries table
+// to join them: the designations of 10 vendors at scale 1, 52 ms that way,
+// 15 ms this way, and the hash grows with the registry.
+func (tb table) fromEach() string {
+	if tb.fromSQL != "" {
+		return tb.fromSQL
+	}
+	return tb.name + ` t CROSS JOIN LATERAL (SELECT * FROM entries e WHERE e.id = t.id OFFSET 0) e`
+}
+
 func (tb table) selectList() string {
 	if tb.bare {
 		return tb.columns

@@ -34,7 +34,7 @@ func related[T any](ctx context.Context, db DB, r relation, ids []uuid.UUID) (ma
 		distinct = "DISTINCT "
 	}
 	sql := `SELECT ` + distinct + r.group + ` AS _group, ` + r.tb.selectList() +
-		` FROM ` + r.tb.from() + r.join +
+		` FROM ` + r.tb.fromEach() + r.join +
 		` WHERE ` + r.group + ` = ANY($1) AND ` + published
 	if r.where != "" {
 		sql += ` AND ` + r.where
