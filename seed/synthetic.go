@@ -486,15 +486,17 @@ type synth struct {
 
 	states, vendorCountries, vendors, productVendors, sources, communities, leaves, lists dist
 
-	agencyState      []int32
-	stateAgencies    [][]int32
-	productVendor    []int32
-	productTech      []int32
-	vendorProducts   [][]int32
-	deploymentState  []int32
-	stateDeployments [][]int32
-	citationTotals   map[registry.EntryType]int
-	allOrder         []ref
+	agencyState       []int32
+	stateAgencies     [][]int32
+	productVendor     []int32
+	productTech       []int32
+	vendorProducts    [][]int32
+	deploymentState   []int32
+	stateDeployments  [][]int32
+	designationList   []int32 // by designation index
+	designationVendor []int32 // the designated vendor, or -1 for an agency or a state
+	citationTotals    map[registry.EntryType]int
+	allOrder          []ref
 }
 
 // PRNG streams: each entry draws from several independent streams, so that
@@ -564,6 +566,29 @@ func newSynth(size SyntheticSize) *synth {
 		s := g.states.pick(rng(registry.TypeDeployment, i, streamSkeleton))
 		g.deploymentState[i] = int32(s)
 		g.stateDeployments[s] = append(g.stateDeployments[s], int32(i))
+	}
+
+	// A vendor is on a designation list at most once, as in the real
+	// registry (seed/registry.json); the busiest vendors are still the
+	// likeliest to be designated. Drawn independently, the busiest vendor
+	// at scale 1 had 436 designations on 10 lists.
+	g.designationList = make([]int32, size.Designations)
+	g.designationVendor = make([]int32, size.Designations)
+	listed := make(map[[2]int32]bool)
+	for i := range g.designationList {
+		r := rng(registry.TypeDesignation, i, streamSkeleton)
+		l := int32(g.lists.pick(r))
+		g.designationList[i], g.designationVendor[i] = l, -1
+		if r.IntN(100) >= 60 {
+			continue
+		}
+		for range 8 { // a few draws for a vendor not yet on this list, else an agency or a state
+			if v := int32(g.vendors.pick(r)); !listed[[2]int32{v, l}] {
+				listed[[2]int32{v, l}] = true
+				g.designationVendor[i] = v
+				break
+			}
+		}
 	}
 
 	// Citations are shared among the types by weight times count, so that
@@ -823,12 +848,12 @@ func (g *synth) first(t registry.EntryType, i int) registry.Entry {
 	case registry.TypeAbuse:
 		return g.abuse(r, i)
 	case registry.TypeDesignation:
-		d := &registry.Designation{ListID: SyntheticID(registry.TypeDesignationList, g.lists.pick(r))}
-		switch k := r.IntN(100); {
-		case k < 60:
-			id := SyntheticID(registry.TypeVendor, g.vendors.pick(r))
+		d := &registry.Designation{ListID: SyntheticID(registry.TypeDesignationList, int(g.designationList[i]))}
+		switch k := r.IntN(40); {
+		case g.designationVendor[i] >= 0:
+			id := SyntheticID(registry.TypeVendor, int(g.designationVendor[i]))
 			d.VendorID = &id
-		case k < 85:
+		case k < 25:
 			id := SyntheticID(registry.TypeAgency, r.IntN(g.size.Agencies))
 			d.AgencyID = &id
 		default:
