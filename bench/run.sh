@@ -16,6 +16,9 @@
 #   CONNS          connections for the throughput runs                  [16]
 #   PEER           1: include PostGraphile; 0: Oversight and SQL only   [1]
 #   MIXED_RATE     requests/s of the fixed-rate mixed load              [10]
+#   PACED          workloads run alone at a fixed rate, NAME=RATE,...
+#                  (latency at a given load rather than at saturation)
+#                                                  [evidence=10,dossier=2,wide=2]
 #   IMPORT_N       changes in the bulk import                           [100000]
 #   MERGE_N        changes in the merged submission                     [1000]
 #   KEEP_DB        1: keep the benchmark database afterwards            [0]
@@ -42,6 +45,7 @@ ROUND_SECONDS=${ROUND_SECONDS:-10}
 CONNS=${CONNS:-16}
 PEER=${PEER:-1}
 MIXED_RATE=${MIXED_RATE:-10}
+PACED=${PACED:-evidence=10,dossier=2,wide=2}
 IMPORT_N=${IMPORT_N:-100000}
 MERGE_N=${MERGE_N:-1000}
 KEEP_DB=${KEEP_DB:-0}
@@ -357,6 +361,20 @@ if [[ $PEER == 1 ]]; then
 	stop_pid "$pg_pid"
 fi
 
+# Closed-loop runs measure saturation: with CONNS clients always waiting,
+# latency is about CONNS / throughput. These send each workload alone at a
+# fixed arrival rate instead, so its percentiles are what a reader waits at
+# that load (counted from when each request was due).
+: >"$out/paced.jsonl"
+IFS=, read -ra paced <<<"$PACED"
+for p in "${paced[@]}"; do
+	wl=${p%%=*} rate=${p#*=}
+	say "$wl alone at a fixed rate ($rate requests/s, $((ROUND_SECONDS * 2)) s, at most $CONNS in flight)"
+	"$bt" load -url "$ov_url" -target oversight -rate "$rate" -duration "$((ROUND_SECONDS * 2))s" -conns "$CONNS" \
+		-mix "$wl=$out/$wl.oversight.json:1" | jq -c --argjson rate "$rate" 'select(.kind != "all") + {rate: $rate}' |
+		tee -a "$out/paced.jsonl" || echo "$wl at a fixed rate had failures (see above)" >&2
+done
+
 say "mixed load at a fixed rate ($MIXED_RATE requests/s, $((ROUND_SECONDS * 2)) s)"
 "$bt" load -url "$ov_url" -target oversight -rate "$MIXED_RATE" -duration "$((ROUND_SECONDS * 2))s" -conns "$CONNS" \
 	-mix "search=$out/search.oversight.json:4,dossier=$out/dossier.oversight.json:3,evidence=$out/evidence.oversight.json:2,wide=$out/wide.oversight.json:1" |
@@ -447,6 +465,12 @@ go test -c -o "$out/bench.test" ./bench
 	echo "## Throughput and latency"
 	echo
 	"$bt" summary -in "$results"
+	echo
+	echo "## Each workload alone at a fixed arrival rate (latency from when each request was due)"
+	echo
+	echo "| workload | rate req/s | requests | failed | achieved req/s | p50 ms | p95 ms | p99 ms | max ms |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	jq -r '"| \(.kind) | \(.rate) | \(.requests) | \(.failed) | \((.achieved_rps // 0)|floor) | \(.p50_ms) | \(.p95_ms) | \(.p99_ms) | \(.max_ms) |"' "$out/paced.jsonl"
 	echo
 	echo "## Mixed load at a fixed arrival rate (latency from when each request was due)"
 	echo
