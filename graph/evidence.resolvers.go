@@ -95,6 +95,7 @@ func (r *queryResolver) ExportControlEvidence(ctx context.Context, first *int, a
 	if err != nil {
 		return nil, err
 	}
+	r.fetchEvidenceFields(ctx, nodeFields(ctx), c.Items)
 	e, n, pi, total := connection(c, p, func(cur string, n *catalog.EvidenceRow) *model.EvidenceEdge {
 		return &model.EvidenceEdge{Cursor: cur, Node: n}
 	})

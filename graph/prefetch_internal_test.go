@@ -91,3 +91,55 @@ func TestDeploymentPagesFetchWhatTheirFieldsLoad(t *testing.T) {
 		t.Errorf("the fields of %d deployments cost %d statements, want at most %d (one per field)", n, got, len(fields))
 	}
 }
+
+// A page of evidence rows does the same for the rows' fields, under the
+// evidenceRowResolver's loaders.
+func TestEvidencePagesFetchWhatTheirFieldsLoad(t *testing.T) {
+	counter := &statementCounter{}
+	pool := pgtest.NewWithTracer(t, counter)
+	ds, err := seed.Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seed.Load(t.Context(), pool, ds); err != nil {
+		t.Fatal(err)
+	}
+	r := &Resolver{Catalog: catalog.New(pool)}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	ctx = context.WithValue(ctx, loadersKey{}, &loaders{idle: time.Hour, m: map[string]any{}})
+	page, err := r.Catalog.ExportControlEvidence(ctx, catalog.EvidenceFilter{}, catalog.Page{First: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Items) < 5 {
+		t.Fatalf("the seed data has %d evidence rows; the test needs several", len(page.Items))
+	}
+	fields := map[string]bool{}
+	for _, f := range []string{"vendor", "state", "technology", "product", "deployments", "controlListEntries", "designations", "abuses"} {
+		fields[f] = true
+	}
+	before := counter.n.Load()
+	r.fetchEvidenceFields(ctx, fields, page.Items)
+
+	e := &evidenceRowResolver{r}
+	for _, row := range page.Items {
+		for name, resolve := range map[string]func() error{
+			"vendor":             func() error { _, err := e.Vendor(ctx, row); return err },
+			"state":              func() error { _, err := e.State(ctx, row); return err },
+			"technology":         func() error { _, err := e.Technology(ctx, row); return err },
+			"product":            func() error { _, err := e.Product(ctx, row); return err },
+			"deployments":        func() error { _, err := e.Deployments(ctx, row); return err },
+			"controlListEntries": func() error { _, err := e.ControlListEntries(ctx, row); return err },
+			"designations":       func() error { _, err := e.Designations(ctx, row); return err },
+			"abuses":             func() error { _, err := e.Abuses(ctx, row); return err },
+		} {
+			if err := resolve(); err != nil {
+				t.Fatalf("%s: %v (not fetched with the page?)", name, err)
+			}
+		}
+	}
+	if got := counter.n.Load() - before; got > int64(len(fields)) {
+		t.Errorf("the fields of %d evidence rows cost %d statements, want at most %d (one per field)", len(page.Items), got, len(fields))
+	}
+}

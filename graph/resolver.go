@@ -133,6 +133,53 @@ func (r *Resolver) fetchDeploymentFields(ctx context.Context, fields map[string]
 	}
 }
 
+// fetchEvidenceFields starts loading, in one batch each, what the fields
+// asked of a page of evidence rows will need, as fetchDeploymentFields
+// does for deployments: the page is all here, so the loaders need not wait
+// for the rows' resolvers to trickle their keys in (a pause of the loader's
+// idle time, 5 ms, for a 40 ms request). The loaders' names and fetch
+// functions are the evidenceRowResolver's own.
+func (r *Resolver) fetchEvidenceFields(ctx context.Context, fields map[string]bool, rows []*catalog.EvidenceRow) {
+	var vendors, states, techs, products, deployments []uuid.UUID
+	supplies := make([]catalog.Supply, 0, len(rows))
+	keys := make([]catalog.EvidenceKey, 0, len(rows))
+	for _, row := range rows {
+		vendors = append(vendors, row.VendorID)
+		states = append(states, row.StateID)
+		techs = append(techs, row.TechnologyID)
+		if row.ProductID != nil {
+			products = append(products, *row.ProductID)
+		}
+		deployments = append(deployments, row.DeploymentIDs...)
+		supplies = append(supplies, row.Supply())
+		keys = append(keys, row.Key())
+	}
+	if fields["vendor"] {
+		loaderFor(ctx, "Vendor", r.Catalog.Vendors).Fetch(ctx, vendors)
+	}
+	if fields["state"] {
+		loaderFor(ctx, "State", r.Catalog.States).Fetch(ctx, states)
+	}
+	if fields["technology"] {
+		loaderFor(ctx, "Technology", r.Catalog.Technologies).Fetch(ctx, techs)
+	}
+	if fields["product"] {
+		loaderFor(ctx, "Product", r.Catalog.Products).Fetch(ctx, products)
+	}
+	if fields["deployments"] {
+		loaderFor(ctx, "Deployment", r.Catalog.Deployments).Fetch(ctx, deployments)
+	}
+	if fields["controlListEntries"] {
+		loaderFor(ctx, "evidenceControlListEntries", r.Catalog.EvidenceControlListEntries).Fetch(ctx, supplies)
+	}
+	if fields["designations"] {
+		loaderFor(ctx, "designationsByVendor", r.Catalog.DesignationsByVendor).Fetch(ctx, vendors)
+	}
+	if fields["abuses"] {
+		loaderFor(ctx, "evidenceAbuses", r.Catalog.EvidenceAbuses).Fetch(ctx, keys)
+	}
+}
+
 func (r *Resolver) abuses(ctx context.Context, of catalog.Nested, name string, id uuid.UUID, first *int, after *string, filter *model.AbuseFilter) (*model.AbuseConnection, error) {
 	p, err := pageArgs(ctx, first, after)
 	if err != nil {
