@@ -566,6 +566,43 @@ func TestImport(t *testing.T) {
 	})
 }
 
+// An import of several batches keeps every change, in file order, and a
+// mistake in the last batch still writes nothing: the batches before it
+// were being copied while it was checked.
+func TestImportAcrossBatches(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := f.ctx
+	const n = 4500 // three batches
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, `{"type":"COMMUNITY","fields":{"name":"Batch community %05d"}}`+"\n", i)
+	}
+	res, err := bulk.Import(ctx, f.db, f.contributor, strings.NewReader(b.String()), bulk.ImportOptions{})
+	if err != nil || res.Created != n {
+		t.Fatalf("Import(%d lines) = %+v, %v; want %d created", n, res, err, n)
+	}
+	var count, ordered int
+	if err := f.db.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE proposed->>'name' = 'Batch community ' || lpad((position - 1)::text, 5, '0'))
+		FROM changes WHERE submission_id = $1`, res.SubmissionID).Scan(&count, &ordered); err != nil {
+		t.Fatal(err)
+	}
+	if count != n || ordered != n {
+		t.Errorf("the import's submission has %d changes, %d at their line's position; want %d and %d", count, ordered, n, n)
+	}
+
+	subs0, changes0 := counts(t, f.db)
+	b.WriteString(`{"type":"COMMUNITY","fields":{}}` + "\n")
+	_, err = bulk.Import(ctx, f.db, f.contributor, strings.NewReader(b.String()), bulk.ImportOptions{})
+	var errs *bulk.ImportErrors
+	if !errors.As(err, &errs) || len(errs.Errors) != 1 || errs.Errors[0].Line != n+1 {
+		t.Fatalf("Import() with a community without a name on line %d = %v; want that one mistake", n+1, err)
+	}
+	if subs, changes := counts(t, f.db); subs != subs0 || changes != changes0 {
+		t.Errorf("after the failed import: %d submissions, %d changes; want %d and %d (nothing written)", subs, changes, subs0, changes0)
+	}
+}
+
 func mustCountry(t *testing.T, db *pgxpool.Pool) registry.CountryCode {
 	t.Helper()
 	var cc string

@@ -139,7 +139,9 @@ type known struct {
 
 // importer carries an import's state across batches.
 type importer struct {
-	tx       pgx.Tx
+	tx       pgx.Tx // the import's transaction: the submission and its changes
+	reads    pgx.Tx // read-only, on another connection: look-ups and checks
+	copier   *copier
 	v        registry.Viewer
 	opt      ImportOptions
 	sub      uuid.UUID
@@ -187,6 +189,17 @@ func Import(ctx context.Context, db DB, v registry.Viewer, r io.Reader, opt Impo
 	}
 	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		im.tx = tx
+		// Batches are checked against the published registry on a second
+		// connection while the changes of the batch before are copied on
+		// this one: the checks read only what other transactions have
+		// committed (entries, and other submissions' changes), never this
+		// import's own writes, so they need not share its transaction.
+		reads, err := db.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+		if err != nil {
+			return fmt.Errorf("import: second connection: %w", err)
+		}
+		defer func() { _ = reads.Rollback(ctx) }()
+		im.reads = reads
 		if _, err := tx.Exec(ctx, `INSERT INTO submissions (id, title, correction, status, author_id, created_at, updated_at)
 			VALUES ($1, $2, false, 'DRAFT', $3, $4, $4)`, im.sub, title, v.UserID, im.now); err != nil {
 			return fmt.Errorf("create submission: %w", err)
@@ -195,7 +208,12 @@ func Import(ctx context.Context, db DB, v registry.Viewer, r io.Reader, opt Impo
 			TargetType: "submission", TargetID: im.sub, Details: map[string]any{"correction": false, "import": true}}); err != nil {
 			return err
 		}
-		if err := im.read(ctx, r); err != nil {
+		im.copier = startCopier(ctx, tx)
+		err = im.read(ctx, r)
+		if cerr := im.copier.wait(); err == nil {
+			err = cerr
+		}
+		if err != nil {
 			return err
 		}
 		for _, x := range im.unresolve {
@@ -368,7 +386,7 @@ func (im *importer) batch(ctx context.Context, lines []importLine, nums []int) e
 		return err
 	}
 	taken := map[uuid.UUID]bool{}
-	rows, err := im.tx.Query(ctx, `SELECT entry_id FROM changes WHERE entry_id = ANY($1) AND operation = 'CREATE' AND withdrawn_at IS NULL`, uuidArray(ids))
+	rows, err := im.reads.Query(ctx, `SELECT entry_id FROM changes WHERE entry_id = ANY($1) AND operation = 'CREATE' AND withdrawn_at IS NULL`, uuidArray(ids))
 	if err != nil {
 		return fmt.Errorf("check IDs: %w", err)
 	}
@@ -448,12 +466,55 @@ func (im *importer) batch(ctx context.Context, lines []importLine, nums []int) e
 	if len(out) == 0 {
 		return nil
 	}
-	if _, err := im.tx.CopyFrom(ctx, pgx.Identifier{"changes"},
-		[]string{"id", "submission_id", "position", "operation", "entry_type", "entry_id", "base_version", "proposed", "reason", "created_at"},
-		pgx.CopyFromRows(out)); err != nil {
-		return fmt.Errorf("save changes: %w", err)
+	return im.copier.copy(out)
+}
+
+// copier copies batches of changes into the import's transaction on a
+// goroutine of its own, in order, while the next batch is checked: for
+// 100,000 changes the COPY is about a second of waiting on PostgreSQL,
+// which the checks then overlap.
+type copier struct {
+	batches chan [][]any
+	failed  chan error // the first error, once; then the rest are dropped
+	done    chan struct{}
+	err     error // set before done closes
+}
+
+func startCopier(ctx context.Context, tx pgx.Tx) *copier {
+	c := &copier{batches: make(chan [][]any, 1), failed: make(chan error, 1), done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		for rows := range c.batches {
+			if c.err != nil {
+				continue
+			}
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"changes"},
+				[]string{"id", "submission_id", "position", "operation", "entry_type", "entry_id", "base_version", "proposed", "reason", "created_at"},
+				pgx.CopyFromRows(rows)); err != nil {
+				c.err = fmt.Errorf("save changes: %w", err)
+				c.failed <- c.err
+			}
+		}
+	}()
+	return c
+}
+
+// copy queues a batch, or returns the error that stopped an earlier one.
+func (c *copier) copy(rows [][]any) error {
+	select {
+	case err := <-c.failed:
+		c.failed <- err // wait reports it too
+		return err
+	case c.batches <- rows:
+		return nil
 	}
-	return nil
+}
+
+// wait lets the queued batches finish and returns the first error.
+func (c *copier) wait() error {
+	close(c.batches)
+	<-c.done
+	return c.err
 }
 
 // lookup returns the published entries with these IDs and their current snapshots.
@@ -462,7 +523,7 @@ func (im *importer) lookup(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := im.tx.Query(ctx, `SELECT e.id, e.entry_type, e.status, e.version, v.snapshot
+	rows, err := im.reads.Query(ctx, `SELECT e.id, e.entry_type, e.status, e.version, v.snapshot
 		FROM entries e JOIN entry_versions v ON v.entry_id = e.id AND v.version = e.version WHERE e.id = ANY($1)`, uuidArray(ids))
 	if err != nil {
 		return nil, fmt.Errorf("look up entries: %w", err)
@@ -657,7 +718,7 @@ func (im *importer) checkUnique(ctx context.Context, ps []*pending) error {
 			keys[i] = k.key(p.entry)
 		}
 		owners := map[string][]uuid.UUID{}
-		rows, err := im.tx.Query(ctx, `SELECT id, `+k.sql+` FROM `+k.table+` WHERE `+k.sql+` = ANY($1)`, keys)
+		rows, err := im.reads.Query(ctx, `SELECT id, `+k.sql+` FROM `+k.table+` WHERE `+k.sql+` = ANY($1)`, keys)
 		if err != nil {
 			return fmt.Errorf("check %s of %s: %w", k.field, t, err)
 		}
