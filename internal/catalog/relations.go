@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -222,14 +223,17 @@ func (c *Catalog) VendorsByAbuse(ctx context.Context, ids []uuid.UUID) (map[uuid
 // Each entry's citations are read by a lateral index scan: with a long list
 // of entries, a plain join lets the planner hash whole tables.
 func (c *Catalog) CitationsByEntry(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*registry.Citation, error) {
+	// The source's columns are sourcesTable's, scanned by hand below rather
+	// than by name, for speed (a wide query reads thousands of citations): a
+	// column added to the table without a destination here fails every
+	// read of citations rather than going missing.
 	rows, err := c.db.Query(ctx, `
 		SELECT q.id, x.*
 		FROM unnest($1::uuid[]) AS q (id)
 		CROSS JOIN LATERAL (
 			SELECT c.id, pe.entry_type, c.source_id, c.locator, c.quote, c.field, c.stance,
 			       se.version, se.status, se.retraction_reason, se.published_at, se.updated_at,
-			       s.title, s.kind, s.publisher, s.authors, s.url, s.archive_url, s.published_on,
-			       s.accessed_on, s.language, s.content_sha256, s.confidential
+			       `+strings.ReplaceAll(sourcesTable.columns, "t.", "s.")+`
 			FROM citations c
 			JOIN entries pe ON pe.id = c.entry_id
 			JOIN sources s ON s.id = c.source_id
