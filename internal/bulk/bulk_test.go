@@ -603,6 +603,37 @@ func TestImportAcrossBatches(t *testing.T) {
 	}
 }
 
+// With no second connection to check on (a pool of one), an import runs
+// on its one transaction, copying each batch as it comes, rather than
+// waiting for a connection that never frees.
+func TestImportOnOneConnection(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cfg := f.db.Config()
+	cfg.MaxConns = 1
+	one, err := pgxpool.NewWithConfig(f.ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer one.Close()
+	const n = 2500 // two batches
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, `{"type":"COMMUNITY","fields":{"name":"Lone community %05d"}}`+"\n", i)
+	}
+	res, err := bulk.Import(f.ctx, one, f.contributor, strings.NewReader(b.String()), bulk.ImportOptions{})
+	if err != nil || res.Created != n {
+		t.Fatalf("Import(%d lines) through a pool of one = %+v, %v; want %d created", n, res, err, n)
+	}
+	var count int
+	if err := f.db.QueryRow(f.ctx, `SELECT count(*) FROM changes WHERE submission_id = $1`, res.SubmissionID).Scan(&count); err != nil {
+		t.Fatal(err)
+	}
+	if count != n {
+		t.Errorf("the import's submission has %d changes, want %d", count, n)
+	}
+}
+
 func mustCountry(t *testing.T, db *pgxpool.Pool) registry.CountryCode {
 	t.Helper()
 	var cc string

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"oversight/internal/postgres"
 	"oversight/internal/registry"
@@ -188,18 +189,12 @@ func Import(ctx context.Context, db DB, v registry.Viewer, r io.Reader, opt Impo
 		return nil, registry.Invalid(errors.New("title is at most 300 characters"))
 	}
 	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
-		im.tx = tx
-		// Batches are checked against the published registry on a second
-		// connection while the changes of the batch before are copied on
-		// this one: the checks read only what other transactions have
-		// committed (entries, and other submissions' changes), never this
-		// import's own writes, so they need not share its transaction.
-		reads, err := db.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
-		if err != nil {
-			return fmt.Errorf("import: second connection: %w", err)
+		im.tx, im.reads = tx, tx
+		reads := secondConnection(ctx, db)
+		if reads != nil {
+			defer func() { _ = reads.Rollback(ctx) }()
+			im.reads = reads
 		}
-		defer func() { _ = reads.Rollback(ctx) }()
-		im.reads = reads
 		if _, err := tx.Exec(ctx, `INSERT INTO submissions (id, title, correction, status, author_id, created_at, updated_at)
 			VALUES ($1, $2, false, 'DRAFT', $3, $4, $4)`, im.sub, title, v.UserID, im.now); err != nil {
 			return fmt.Errorf("create submission: %w", err)
@@ -208,8 +203,9 @@ func Import(ctx context.Context, db DB, v registry.Viewer, r io.Reader, opt Impo
 			TargetType: "submission", TargetID: im.sub, Details: map[string]any{"correction": false, "import": true}}); err != nil {
 			return err
 		}
-		im.copier = startCopier(ctx, tx)
-		err = im.read(ctx, r)
+		im.copier = startCopier(ctx, tx, reads != nil)
+		defer im.copier.wait() // also when read panics: the COPY must end before the rollback
+		err := im.read(ctx, r)
 		if cerr := im.copier.wait(); err == nil {
 			err = cerr
 		}
@@ -469,29 +465,61 @@ func (im *importer) batch(ctx context.Context, lines []importLine, nums []int) e
 	return im.copier.copy(out)
 }
 
-// copier copies batches of changes into the import's transaction on a
-// goroutine of its own, in order, while the next batch is checked: for
-// 100,000 changes the COPY is about a second of waiting on PostgreSQL,
-// which the checks then overlap.
-type copier struct {
-	batches chan [][]any
-	failed  chan error // the first error, once; then the rest are dropped
-	done    chan struct{}
-	err     error // set before done closes
+// secondConnection begins a read-only transaction on another of db's
+// connections, for the batches' look-ups and checks while the import's
+// own transaction copies the changes of the batch before: the checks read
+// only what other transactions have committed (published entries, other
+// submissions' changes), never this import's writes (an ID or a unique
+// key the file repeats is caught from the file itself), so they need not
+// share its transaction. It returns nil, and the import runs on its one
+// transaction, when db is not a pool or no other connection is free within
+// a second (a pool of one, or every connection held by another import
+// waiting for a second one too).
+func secondConnection(ctx context.Context, db DB) pgx.Tx {
+	pool, ok := db.(*pgxpool.Pool)
+	if !ok {
+		return nil
+	}
+	// The deadline bounds the wait for a connection and the BEGIN; the
+	// transaction does not keep the context.
+	actx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	tx, err := pool.BeginTx(actx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil
+	}
+	return tx // its Rollback returns the connection to the pool
 }
 
-func startCopier(ctx context.Context, tx pgx.Tx) *copier {
-	c := &copier{batches: make(chan [][]any, 1), failed: make(chan error, 1), done: make(chan struct{})}
+// copier copies batches of changes into the import's transaction, in
+// order. When the checks have a connection of their own, it copies on a
+// goroutine while the next batch is checked: for 100,000 changes the COPY
+// is about a second of waiting on PostgreSQL, which the checks then
+// overlap. Otherwise it copies each batch as it comes.
+type copier struct {
+	ctx     context.Context
+	tx      pgx.Tx
+	batches chan [][]any // nil when copying as batches come
+	failed  chan error   // the first error, once; then the rest are dropped
+	done    chan struct{}
+	err     error // set before done closes
+	waited  bool
+}
+
+func startCopier(ctx context.Context, tx pgx.Tx, background bool) *copier {
+	c := &copier{ctx: ctx, tx: tx, failed: make(chan error, 1), done: make(chan struct{})}
+	if !background {
+		close(c.done)
+		return c
+	}
+	c.batches = make(chan [][]any, 1)
 	go func() {
 		defer close(c.done)
 		for rows := range c.batches {
 			if c.err != nil {
 				continue
 			}
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"changes"},
-				[]string{"id", "submission_id", "position", "operation", "entry_type", "entry_id", "base_version", "proposed", "reason", "created_at"},
-				pgx.CopyFromRows(rows)); err != nil {
-				c.err = fmt.Errorf("save changes: %w", err)
+			if c.err = c.save(rows); c.err != nil {
 				c.failed <- c.err
 			}
 		}
@@ -499,8 +527,24 @@ func startCopier(ctx context.Context, tx pgx.Tx) *copier {
 	return c
 }
 
-// copy queues a batch, or returns the error that stopped an earlier one.
+func (c *copier) save(rows [][]any) error {
+	if _, err := c.tx.CopyFrom(c.ctx, pgx.Identifier{"changes"},
+		[]string{"id", "submission_id", "position", "operation", "entry_type", "entry_id", "base_version", "proposed", "reason", "created_at"},
+		pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("save changes: %w", err)
+	}
+	return nil
+}
+
+// copy copies or queues a batch, or returns the error that stopped an
+// earlier one.
 func (c *copier) copy(rows [][]any) error {
+	if c.batches == nil {
+		if c.err == nil {
+			c.err = c.save(rows)
+		}
+		return c.err
+	}
 	select {
 	case err := <-c.failed:
 		c.failed <- err // wait reports it too
@@ -510,9 +554,15 @@ func (c *copier) copy(rows [][]any) error {
 	}
 }
 
-// wait lets the queued batches finish and returns the first error.
+// wait lets the queued batches finish and returns the first error. It may
+// be called again, and returns the same.
 func (c *copier) wait() error {
-	close(c.batches)
+	if !c.waited {
+		c.waited = true
+		if c.batches != nil {
+			close(c.batches)
+		}
+	}
 	<-c.done
 	return c.err
 }

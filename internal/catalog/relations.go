@@ -3,7 +3,7 @@ package catalog
 import (
 	"context"
 	"fmt"
-	"strings"
+	"regexp"
 
 	"github.com/google/uuid"
 
@@ -213,6 +213,10 @@ func (c *Catalog) VendorsByAbuse(ctx context.Context, ids []uuid.UUID) (map[uuid
 	return related[registry.Vendor](ctx, c.db, vendorsByAbuse, ids)
 }
 
+// citedSourceColumns are sourcesTable's columns under CitationsByEntry's
+// alias for sources.
+var citedSourceColumns = regexp.MustCompile(`\bt\.`).ReplaceAllString(sourcesTable.columns, "s.")
+
 // CitationsByEntry lists each entry's citations in their order, each with
 // its source, quotes and details of confidential sources blanked for viewers
 // who may not see them. The sources come in the same statement because nearly
@@ -233,7 +237,7 @@ func (c *Catalog) CitationsByEntry(ctx context.Context, ids []uuid.UUID) (map[uu
 		CROSS JOIN LATERAL (
 			SELECT c.id, pe.entry_type, c.source_id, c.locator, c.quote, c.field, c.stance,
 			       se.version, se.status, se.retraction_reason, se.published_at, se.updated_at,
-			       `+strings.ReplaceAll(sourcesTable.columns, "t.", "s.")+`
+			       `+citedSourceColumns+`
 			FROM citations c
 			JOIN entries pe ON pe.id = c.entry_id
 			JOIN sources s ON s.id = c.source_id
