@@ -213,9 +213,18 @@ func LoadSynthetic(ctx context.Context, db DB, opts SyntheticOptions) (Synthetic
 		}
 		for _, tb := range g.tables() {
 			start := time.Now()
-			n, err := tx.CopyFrom(ctx, pgx.Identifier{tb.name}, tb.cols, pgx.CopyFromFunc(g.rows(tb)))
-			if err != nil {
-				return fmt.Errorf("copy %s: %w", tb.name, err)
+			order := g.order(tb.types)
+			step := len(order)
+			if tb.perStatement > 0 {
+				step = tb.perStatement
+			}
+			var n int64
+			for lo := 0; lo < len(order); lo += step {
+				m, err := tx.CopyFrom(ctx, pgx.Identifier{tb.name}, tb.cols, pgx.CopyFromFunc(g.rows(tb, order[lo:min(lo+step, len(order))])))
+				if err != nil {
+					return fmt.Errorf("copy %s: %w", tb.name, err)
+				}
+				n += m
 			}
 			done := TableRows{tb.name, n, time.Since(start)}
 			res.Tables = append(res.Tables, done)
@@ -259,6 +268,11 @@ func HasSynthetic(ctx context.Context, db interface {
 
 // ---- Tables ----
 
+// citationsPerStatement is how many entries' citations one COPY statement
+// carries (see the citations table); a variable so that a test can split
+// a small registry as a large one is.
+var citationsPerStatement = 200_000
+
 // table is one COPY: a table, its columns, the entry types whose entries
 // give its rows, and the rows one entry gives.
 type table struct {
@@ -266,6 +280,10 @@ type table struct {
 	cols  []string
 	types []registry.EntryType
 	rows  func(t registry.EntryType, i int, emit func(...any)) error
+	// perStatement, when set, splits the COPY into statements of this many
+	// entries' rows, for tables whose statement triggers work on all the
+	// rows of a statement at once.
+	perStatement int
 }
 
 func (g *synth) tables() []table {
@@ -276,7 +294,7 @@ func (g *synth) tables() []table {
 			e, _ := g.entry(t, i)
 			emit(append([]any{[16]byte(e.EntryMeta().ID)}, typeRow(e)...)...)
 			return nil
-		}}
+		}, 0}
 	}
 	// linkTable writes the links of one type's entries.
 	linkTable := func(name string, t registry.EntryType, owner, other string, ids func(registry.Entry) []uuid.UUID) table {
@@ -286,7 +304,7 @@ func (g *synth) tables() []table {
 				emit([16]byte(e.EntryMeta().ID), [16]byte(id))
 			}
 			return nil
-		}}
+		}, 0}
 	}
 	return []table{
 		{"entries", []string{"id", "entry_type", "version", "status", "published_at", "updated_at"}, syntheticTypes,
@@ -294,7 +312,7 @@ func (g *synth) tables() []table {
 				m := g.meta(t, i)
 				emit([16]byte(m.ID), string(t), m.Version, string(registry.StatusPublished), m.PublishedAt, m.UpdatedAt)
 				return nil
-			}},
+			}, 0},
 		typeTable("states", registry.TypeState, []string{"country_code", "name", "summary"}),
 		typeTable("technologies", registry.TypeTechnology, []string{"slug", "name", "description", "parent_id"}),
 		typeTable("vendors", registry.TypeVendor, []string{"slug", "name", "aliases", "country_code", "website", "wikidata_id", "description", "parent_id"}),
@@ -322,6 +340,12 @@ func (g *synth) tables() []table {
 			func(e registry.Entry) []uuid.UUID { return e.(*registry.Abuse).DeploymentIDs }),
 		typeTable("designations", registry.TypeDesignation, []string{"list_id", "vendor_id", "state_id", "agency_id",
 			"listed_on", "removed_on", "legal_reference", "reason"}),
+		// Citations go 200,000 entries' worth a statement: the trigger that
+		// keeps entry_quotes (migration 0005) recomputes every entry a
+		// statement touched in one query, which at scale 10 (10,000,000
+		// citations of 3.9 million entries in one COPY) was still running
+		// after 20 minutes, spilling gigabytes to disk; at scale 1 the whole
+		// table took 57 s. An entry's citations all come in one statement.
 		{"citations", []string{"id", "entry_id", "source_id", "position", "locator", "quote", "field", "stance"}, syntheticTypes,
 			func(t registry.EntryType, i int, emit func(...any)) error {
 				id := SyntheticID(t, i)
@@ -330,7 +354,7 @@ func (g *synth) tables() []table {
 						optString(c.Field), string(c.Stance))
 				}
 				return nil
-			}},
+			}, citationsPerStatement},
 		{"entry_versions", []string{"entry_id", "version", "created_at", "summary", "snapshot", "changes"}, syntheticTypes,
 			func(t registry.EntryType, i int, emit func(...any)) error {
 				vs, err := g.history(t, i)
@@ -341,7 +365,7 @@ func (g *synth) tables() []table {
 					emit([16]byte(v.EntryID), v.Version, v.CreatedAt, *v.Summary, []byte(v.Snapshot), v.changes)
 				}
 				return nil
-			}},
+			}, 0},
 		{"change_events", []string{"entry_id", "entry_type", "version", "kind", "at", "summary"}, syntheticTypes,
 			func(t registry.EntryType, i int, emit func(...any)) error {
 				m := g.meta(t, i)
@@ -350,7 +374,7 @@ func (g *synth) tables() []table {
 					emit([16]byte(m.ID), string(t), 2, string(registry.ChangeUpdated), m.UpdatedAt, syntheticRevisionSummary)
 				}
 				return nil
-			}},
+			}, 0},
 	}
 }
 
@@ -359,10 +383,9 @@ func (g *synth) tables() []table {
 // asked for. Going through the entries by ID appends to the primary key
 // indexes (and to entry_versions' and citations' keys) rather than inserting
 // all over them, which at scale 1 saves most of the writing.
-func (g *synth) rows(tb table) func() ([]any, error) {
+func (g *synth) rows(tb table, order []ref) func() ([]any, error) {
 	var queue [][]any
 	emit := func(vals ...any) { queue = append(queue, vals) }
-	order := g.order(tb.types)
 	next := 0
 	return func() ([]any, error) {
 		for len(queue) == 0 {
