@@ -343,7 +343,7 @@ func (g *synth) tables() []table {
 		// Citations go 200,000 entries' worth a statement: the trigger that
 		// keeps entry_quotes (migration 0005) recomputes every entry a
 		// statement touched in one query, which at scale 10 (10,000,000
-		// citations of 3.9 million entries in one COPY) was still running
+		// citations of 1.9 million entries in one COPY) was still running
 		// after 20 minutes, spilling gigabytes to disk; at scale 1 the whole
 		// table took 57 s. An entry's citations all come in one statement.
 		{"citations", []string{"id", "entry_id", "source_id", "position", "locator", "quote", "field", "stance"}, syntheticTypes,
