@@ -381,7 +381,7 @@ func TestChangesNoNPlusOne(t *testing.T) {
 	cfg := w.cfg
 	cfg.LoaderWait = 50 * time.Millisecond
 	api := graph.NewGraphQLHandler(cfg)
-	counter.n.Store(0)
+	counter.N.Store(0)
 	var out struct {
 		Changes struct {
 			Nodes []struct {
@@ -397,7 +397,7 @@ func TestChangesNoNPlusOne(t *testing.T) {
 		types[n.Entry.Typename] = true
 	}
 	// The page and its count, then one statement per entry type.
-	if got, want := counter.n.Load(), int64(2+len(types)); got > want || len(out.Changes.Nodes) != 100 {
+	if got, want := counter.N.Load(), int64(2+len(types)); got > want || len(out.Changes.Nodes) != 100 {
 		t.Errorf("changes(first: 100) with entries of %d types = %d nodes in %d statements, want 100 in at most %d", len(types), len(out.Changes.Nodes), got, want)
 	}
 }

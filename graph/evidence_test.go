@@ -750,10 +750,10 @@ func TestEvidenceNoNPlusOne(t *testing.T) {
 			t.Fatalf("seed.Load(%d evidence rows): %v", n, err)
 		}
 		h := newHandler(pool, 20*time.Millisecond)
-		counter.n.Store(0)
+		counter.N.Store(0)
 		var out evPage
 		mustData(t, h, evidenceQuery, map[string]any{"first": 50}, &out)
-		got := counter.n.Load()
+		got := counter.N.Load()
 		c := out.ExportControlEvidence
 		if c.TotalCount != n || len(c.Nodes) != n {
 			t.Fatalf("%d rows: totalCount %d, %d nodes", n, c.TotalCount, len(c.Nodes))

@@ -406,7 +406,7 @@ func TestReadReplicaRouting(t *testing.T) {
 		{name: "feed", path: "/changes.atom", req: httpRequest{method: http.MethodGet}, wantRead: true, wantNoPrimary: true},
 	}
 	for _, tt := range tests { // not parallel: the counters are shared
-		readBefore, primaryBefore := readStatements.n.Load(), primaryStatements.n.Load()
+		readBefore, primaryBefore := readStatements.N.Load(), primaryStatements.N.Load()
 		var rec *httptest.ResponseRecorder
 		if tt.path != "" {
 			rec = httptest.NewRecorder()
@@ -422,7 +422,7 @@ func TestReadReplicaRouting(t *testing.T) {
 				t.Fatalf("%s: %s, want no errors", tt.name, rec.Body.String())
 			}
 		}
-		onRead, onPrimary := readStatements.n.Load()-readBefore, primaryStatements.n.Load()-primaryBefore
+		onRead, onPrimary := readStatements.N.Load()-readBefore, primaryStatements.N.Load()-primaryBefore
 		switch {
 		case tt.wantRead != (onRead > 0):
 			t.Errorf("%s: %d statements on the read pool, want some = %t", tt.name, onRead, tt.wantRead)

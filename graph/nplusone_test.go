@@ -1,43 +1,17 @@
 package graph_test
 
 import (
-	"context"
 	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
+	"oversight/graph"
 	"oversight/internal/pgtest"
 	"oversight/seed"
 )
 
-// statementCounter counts the statements sent to PostgreSQL: each Query,
-// QueryRow and Exec, and each statement queued in a batch.
-type statementCounter struct{ n atomic.Int64 }
-
-func (c *statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
-	c.n.Add(1)
-	return ctx
-}
-
-func (c *statementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-
-func (c *statementCounter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
-	return ctx
-}
-
-func (c *statementCounter) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {
-	c.n.Add(1)
-}
-
-func (c *statementCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
-
-var (
-	_ pgx.QueryTracer = (*statementCounter)(nil)
-	_ pgx.BatchTracer = (*statementCounter)(nil)
-)
+// statementCounter is the package's counter (statements_internal_test.go).
+type statementCounter = graph.StatementCounter
 
 // shapeDataset has states × perState deployments, each with its own vendor
 // (designated on one list, with a cited source), a technology, a citation and
@@ -98,7 +72,7 @@ func countStatements(t *testing.T, states, perState int) int64 {
 		t.Fatalf("seed.Load(%d states × %d deployments): %v", states, perState, err)
 	}
 	h := newHandler(pool, 20*time.Millisecond)
-	counter.n.Store(0)
+	counter.N.Store(0)
 	var out struct {
 		States struct {
 			Nodes []struct {
@@ -124,7 +98,7 @@ func countStatements(t *testing.T, states, perState int) int64 {
 		} `json:"states"`
 	}
 	mustData(t, h, nestedQuery, nil, &out)
-	n := counter.n.Load()
+	n := counter.N.Load()
 
 	// The answer is complete, so the count is of a query that did all its work.
 	if len(out.States.Nodes) != states {

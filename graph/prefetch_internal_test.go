@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,20 +13,12 @@ import (
 	"oversight/seed"
 )
 
-type statementCounter struct{ n atomic.Int64 }
-
-func (c *statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
-	c.n.Add(1)
-	return ctx
-}
-func (c *statementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-
 // A page of deployments sends its fields' batches under the very loaders
 // (names and fetch functions) the deployment resolvers use: with loaders
 // that would otherwise wait an hour for more keys, every field of every
 // deployment still resolves at once, from one statement per field.
 func TestDeploymentPagesFetchWhatTheirFieldsLoad(t *testing.T) {
-	counter := &statementCounter{}
+	counter := &StatementCounter{}
 	pool := pgtest.NewWithTracer(t, counter)
 	ds, err := seed.Registry()
 	if err != nil {
@@ -53,7 +44,7 @@ func TestDeploymentPagesFetchWhatTheirFieldsLoad(t *testing.T) {
 	for _, f := range []string{"citations", "state", "technology", "vendor", "product", "agency", "abuses"} {
 		fields[f] = true
 	}
-	before := counter.n.Load()
+	before := counter.N.Load()
 	r.fetchDeploymentFields(ctx, fields, pages)
 
 	d := &deploymentResolver{r}
@@ -87,7 +78,7 @@ func TestDeploymentPagesFetchWhatTheirFieldsLoad(t *testing.T) {
 	if n < 5 {
 		t.Fatalf("the seed data has %d published deployments under its states; the test needs several", n)
 	}
-	if got := counter.n.Load() - before; got > int64(len(fields)) {
+	if got := counter.N.Load() - before; got > int64(len(fields)) {
 		t.Errorf("the fields of %d deployments cost %d statements, want at most %d (one per field)", n, got, len(fields))
 	}
 }
@@ -95,7 +86,7 @@ func TestDeploymentPagesFetchWhatTheirFieldsLoad(t *testing.T) {
 // A page of evidence rows does the same for the rows' fields, under the
 // evidenceRowResolver's loaders.
 func TestEvidencePagesFetchWhatTheirFieldsLoad(t *testing.T) {
-	counter := &statementCounter{}
+	counter := &StatementCounter{}
 	pool := pgtest.NewWithTracer(t, counter)
 	ds, err := seed.Registry()
 	if err != nil {
@@ -119,7 +110,7 @@ func TestEvidencePagesFetchWhatTheirFieldsLoad(t *testing.T) {
 	for _, f := range []string{"vendor", "state", "technology", "product", "deployments", "controlListEntries", "designations", "abuses"} {
 		fields[f] = true
 	}
-	before := counter.n.Load()
+	before := counter.N.Load()
 	r.fetchEvidenceFields(ctx, fields, page.Items)
 
 	e := &evidenceRowResolver{r}
@@ -139,7 +130,7 @@ func TestEvidencePagesFetchWhatTheirFieldsLoad(t *testing.T) {
 			}
 		}
 	}
-	if got := counter.n.Load() - before; got > int64(len(fields)) {
+	if got := counter.N.Load() - before; got > int64(len(fields)) {
 		t.Errorf("the fields of %d evidence rows cost %d statements, want at most %d (one per field)", len(page.Items), got, len(fields))
 	}
 }

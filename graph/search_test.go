@@ -446,10 +446,10 @@ func TestSearchNoNPlusOne(t *testing.T) {
 	counter := &statementCounter{}
 	f := newFixtureWith(t, counter)
 	count := func(first int) (int64, int) {
-		counter.n.Store(0)
+		counter.N.Store(0)
 		var out searchPage
 		f.query(t, searchQuery, searchVars("location OR report OR vendor", first), &out)
-		return counter.n.Load(), len(out.Search.Edges)
+		return counter.N.Load(), len(out.Search.Edges)
 	}
 	small, n1 := count(3)
 	large, n2 := count(100)

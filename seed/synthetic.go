@@ -341,11 +341,13 @@ func (g *synth) tables() []table {
 		typeTable("designations", registry.TypeDesignation, []string{"list_id", "vendor_id", "state_id", "agency_id",
 			"listed_on", "removed_on", "legal_reference", "reason"}),
 		// Citations go 200,000 entries' worth a statement: the trigger that
-		// keeps entry_quotes (migration 0005) recomputes every entry a
-		// statement touched in one query, which at scale 10 (10,000,000
-		// citations of 1.9 million entries in one COPY) was still running
-		// after 20 minutes, spilling gigabytes to disk; at scale 1 the whole
-		// table took 57 s. An entry's citations all come in one statement.
+		// keeps entry_quotes (migrations 0005, 0011) recomputes every entry a
+		// statement touched at once, from a transition table of all its
+		// rows, which at scale 10 (10,000,000 citations in one COPY) spilled
+		// 4 GB to disk. Most of that wait was the refresh's "= ANY" that
+		// migration 0011 replaced; whether one statement would now do at
+		// scale 10 is unmeasured, and the split bounds the trigger's work
+		// either way. An entry's citations all come in one statement.
 		{"citations", []string{"id", "entry_id", "source_id", "position", "locator", "quote", "field", "stance"}, syntheticTypes,
 			func(t registry.EntryType, i int, emit func(...any)) error {
 				id := SyntheticID(t, i)
