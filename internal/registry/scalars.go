@@ -120,8 +120,12 @@ func ParseURL(s string) (URL, error) {
 	if len(s) > MaxURLLength {
 		return "", fmt.Errorf("URL is longer than %d characters", MaxURLLength)
 	}
-	if strings.ContainsAny(s, " \t\r\n") {
-		return "", fmt.Errorf("%q is not a URL: it contains white space", s)
+	// url.Parse lets control characters through in a fragment, and a URL
+	// shown to readers as evidence must not hide anything in one.
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c == 0x7f {
+			return "", fmt.Errorf("%q is not a URL: it contains white space or a control character at byte %d", s, i)
+		}
 	}
 	u, err := url.Parse(s)
 	if err != nil {
