@@ -19,6 +19,7 @@ import (
 //     branches it then skips. The export-control evidence page, which is a
 //     2 ms index scan when its stored rows are fresh, spent a second
 //     compiling the branch that computes them.
+//   - UUIDs in binary (RegisterTypes).
 func PoolConfig(url string) (*pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -27,6 +28,7 @@ func PoolConfig(url string) (*pgxpool.Config, error) {
 	if !strings.Contains(url, "pool_max_conns") {
 		cfg.MaxConns = int32(max(16, 4*runtime.NumCPU()))
 	}
+	cfg.AfterConnect = RegisterTypes
 	if _, set := cfg.ConnConfig.RuntimeParams["jit"]; !set && !strings.Contains(cfg.ConnConfig.RuntimeParams["options"], "jit") {
 		cfg.ConnConfig.RuntimeParams["jit"] = "off"
 	}

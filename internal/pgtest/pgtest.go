@@ -49,6 +49,7 @@ func NewWithTracer(t testing.TB, tracer pgx.QueryTracer) *pgxpool.Pool {
 		t.Fatalf("pgtest: parse test database URL: %v", err)
 	}
 	cfg.ConnConfig.Tracer = tracer
+	cfg.AfterConnect = database.RegisterTypes // as the server's pools do
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("pgtest: open pool: %v", err)
