@@ -24,6 +24,21 @@ const (
 // and cursors this API did not make. It counts the list only when the query
 // selected totalCount.
 func pageArgs(ctx context.Context, first *int, after *string) (catalog.Page, error) {
+	p, err := newPage(first, after)
+	if err != nil {
+		return p, err
+	}
+	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+		if f.Name == "totalCount" {
+			p.WantTotal = true
+		}
+	}
+	return p, nil
+}
+
+// newPage checks a page's arguments; pageArgs adds whether the query asks
+// for the total.
+func newPage(first *int, after *string) (catalog.Page, error) {
 	p := catalog.Page{First: defaultFirst}
 	if first != nil {
 		if *first < 0 || *first > maxFirst {
@@ -37,11 +52,6 @@ func pageArgs(ctx context.Context, first *int, after *string) (catalog.Page, err
 			return p, badInput(err)
 		}
 		p.After = c
-	}
-	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
-		if f.Name == "totalCount" {
-			p.WantTotal = true
-		}
 	}
 	return p, nil
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 
 	"oversight/internal/catalog"
@@ -90,6 +91,24 @@ func FuzzCursor(f *testing.F) {
 		}
 		if *got != want {
 			t.Fatalf("decodeCursor(encodeCursor(%+v)) = %+v", want, *got)
+		}
+	})
+}
+
+// FuzzDirectString checks that the direct read path writes a string exactly
+// as gqlgen's String marshaler does, whatever its bytes: control characters,
+// quotes, backslashes, multi-byte and invalid UTF-8.
+func FuzzDirectString(f *testing.F) {
+	for _, s := range []string{"", "plain", "tab\there", "line\nbreak\r", `"quoted" \back\`, "\x00\x01\x1f\x7f", "Ürümqi 新疆", "\xff\xfe", "a\u2028b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var want strings.Builder
+		graphql.MarshalString(s).MarshalGQL(&want)
+		var w jw
+		w.str(s)
+		if got := w.String(); got != want.String() {
+			t.Fatalf("str(%q) = %s, gqlgen writes %s", s, got, want.String())
 		}
 	})
 }

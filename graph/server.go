@@ -73,6 +73,9 @@ type Config struct {
 	// MaxConcurrent is how many GraphQL requests execute at once, the rest
 	// waiting their turn; zero means 2 per CPU, negative means no limit.
 	MaxConcurrent int
+	// GQLGenOnly answers every query with gqlgen's executor, never the
+	// direct path (direct.go); the tests that compare the two set it.
+	GQLGenOnly bool
 }
 
 // readCatalog is the catalog for read-only work.
@@ -180,10 +183,14 @@ func NewGraphQLHandler(cfg Config) http.Handler {
 // mutations over the primary.
 func executableSchema(cfg Config) graphql.ExecutableSchema {
 	primary := generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{Catalog: cfg.Catalog, Editorial: cfg.Editorial}})
-	if cfg.ReadCatalog == nil || cfg.ReadCatalog == cfg.Catalog {
-		return primary
+	readCatalog, read := cfg.Catalog, primary
+	if cfg.ReadCatalog != nil && cfg.ReadCatalog != cfg.Catalog {
+		readCatalog = cfg.ReadCatalog
+		read = generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{Catalog: cfg.ReadCatalog, Editorial: cfg.Editorial}})
 	}
-	read := generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{Catalog: cfg.ReadCatalog, Editorial: cfg.Editorial}})
+	if !cfg.GQLGenOnly {
+		read = newDirectSchema(read, readCatalog)
+	}
 	return routedSchema{ExecutableSchema: primary, read: read}
 }
 

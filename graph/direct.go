@@ -1,0 +1,695 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"oversight/internal/catalog"
+)
+
+// Direct reads: the hot read shapes without gqlgen's executor.
+//
+// gqlgen resolves every field of every object on its own: a field context,
+// a middleware call, a marshaler and often a goroutine each. For a wide
+// nested query (8,775 objects at scale 1) that is about a million
+// allocations and most of the request's CPU, more than PostgreSQL spends
+// answering its statements (BENCHMARKS.md, "The gaps, in numbers").
+//
+// directSchema answers a query operation itself when every field the
+// operation selects is one it knows (directTypes): it fetches level by level,
+// one catalog call per selected relation for all the parents at that level
+// (the same calls, with the same arguments, as the resolvers' loaders make),
+// then writes the JSON straight from the rows. Anything else (an unknown
+// field, an abstract type, an argument it does not take, a directive other
+// than @skip and @include) goes to gqlgen before any SQL is sent. So does any
+// error, or a null where the schema promises a value: gqlgen runs the
+// operation again and answers it with its errors, partial data and paths,
+// exactly as it would have. Reads have no side effects, so running one twice
+// costs time, never correctness.
+//
+// The two paths must answer alike, byte for byte: direct_test.go checks
+// every field directTypes knows against gqlgen's answer, for an anonymous
+// reader and an editor, with confidential sources among the citations.
+type directSchema struct {
+	graphql.ExecutableSchema
+	cat   *catalog.Catalog
+	types map[string]*dtype
+	// implementors is, for each object type, the names fragments may use to
+	// select it: itself, its interfaces and the unions it belongs to.
+	implementors map[string][]string
+}
+
+func newDirectSchema(inner graphql.ExecutableSchema, cat *catalog.Catalog) directSchema {
+	s := directSchema{ExecutableSchema: inner, cat: cat, types: directTypes(), implementors: map[string][]string{}}
+	schema := inner.Schema()
+	for name, def := range schema.Types {
+		if def.Kind != ast.Object {
+			continue
+		}
+		impl := append([]string{name}, def.Interfaces...)
+		for _, u := range schema.Types {
+			if u.Kind == ast.Union && contains(u.Types, name) {
+				impl = append(impl, u.Name)
+			}
+		}
+		s.implementors[name] = impl
+	}
+	return s
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if x == y {
+			return true
+		}
+	}
+	return false
+}
+
+// Exec implements graphql.ExecutableSchema.
+func (s directSchema) Exec(ctx context.Context) graphql.ResponseHandler {
+	if !graphql.HasOperationContext(ctx) {
+		return s.ExecutableSchema.Exec(ctx)
+	}
+	oc := graphql.GetOperationContext(ctx)
+	if oc.Operation == nil || oc.Operation.Operation != ast.Query {
+		return s.ExecutableSchema.Exec(ctx)
+	}
+	p := planner{s: s, oc: oc}
+	root, ok := p.selection(oc.Operation.SelectionSet, s.types["Query"])
+	if !ok {
+		return s.ExecutableSchema.Exec(ctx)
+	}
+	inner := s.ExecutableSchema.Exec(ctx)
+	done := false
+	return func(ctx context.Context) *graphql.Response {
+		if done {
+			return nil
+		}
+		done = true
+		data, err := s.run(ctx, root)
+		if err != nil {
+			// gqlgen's answer, with its errors where they belong.
+			return inner(ctx)
+		}
+		if answered, ok := ctx.Value(directProbeKey{}).(*atomic.Bool); ok {
+			answered.Store(true)
+		}
+		return &graphql.Response{Data: data}
+	}
+}
+
+// directProbeKey marks a request whose context holds an *atomic.Bool that
+// the direct path sets when it answers: the tests that compare the two
+// paths check with it that the direct one really answered.
+type directProbeKey struct{}
+
+func (s directSchema) run(ctx context.Context, root []*pnode) ([]byte, error) {
+	if err := s.fetch(ctx, root, []any{nil}); err != nil {
+		return nil, err
+	}
+	w := &jw{}
+	w.object(root, nil)
+	return w.Bytes(), nil
+}
+
+// dtype is an object type the direct path can answer: its scalar fields,
+// written from the Go value, and its relations, fetched for many parents at
+// once.
+type dtype struct {
+	name    string
+	scalars map[string]func(w *jw, obj any)
+	links   map[string]*dlink
+}
+
+type linkKind int
+
+const (
+	linkOne  linkKind = iota // a single object, or null
+	linkList                 // a non-null list of non-null objects
+	linkConn                 // a connection (edges, nodes, pageInfo, totalCount)
+)
+
+// dlink is a relation: fetch returns one value per parent, in the parents'
+// order: an object or nil (linkOne), a []any (linkList) or a *dconn.
+type dlink struct {
+	kind    linkKind
+	typ     string // the element type's name
+	nonNull bool   // linkOne only: null is an error
+	// args are the arguments the relation takes; paged relations take first
+	// and after, and a null or absent filter. Others send it to gqlgen.
+	args  []string
+	fetch func(ctx context.Context, cat *catalog.Catalog, parents []any, a dargs) ([]any, error)
+}
+
+// dargs are a relation's arguments, checked as the resolvers check them.
+type dargs struct {
+	page catalog.Page
+	slug string
+}
+
+// dconn is one page of a connection.
+type dconn struct {
+	items   []any
+	cursors []catalog.Cursor
+	hasNext bool
+	hasPrev bool
+	total   int
+}
+
+func toConn[T any](c *catalog.Conn[T], p catalog.Page) *dconn {
+	out := &dconn{hasPrev: p.After != nil}
+	if c == nil {
+		return out
+	}
+	out.items = make([]any, len(c.Items))
+	for i, x := range c.Items {
+		out.items[i] = x
+	}
+	out.cursors, out.hasNext, out.total = c.Cursors, c.HasNext, c.Total
+	return out
+}
+
+type nodeKind int
+
+const (
+	kScalar   nodeKind = iota
+	kTypename          // __typename, anywhere
+	kLink              // a relation (dlink)
+	// Inside a connection:
+	kTotal
+	kNodes // nodes: sel is on the element type
+	kEdges // edges: sel holds kCursor, kNode and kTypename
+	kPageInfo
+	kCursor
+	kNode
+	kHasNext
+	kHasPrev
+	kStartCursor
+	kEndCursor
+)
+
+// pnode is one selected field, planned: what to write under which key, and
+// for a relation, the values fetched for its parents (vals, in the order the
+// writer meets the parents; cur is the writer's place).
+type pnode struct {
+	key      string
+	kind     nodeKind
+	scalar   func(w *jw, obj any)
+	typename string
+	link     *dlink
+	args     dargs
+	sel      []*pnode
+	vals     []any
+	cur      int
+}
+
+// planner turns an operation's selections into pnodes, or says it cannot.
+type planner struct {
+	s  directSchema
+	oc *graphql.OperationContext
+}
+
+// fields collects a selection set as gqlgen does (fragments, @skip,
+// @include, merging), refusing what the direct path does not do.
+func (p planner) fields(sel ast.SelectionSet, typeName string) ([]graphql.CollectedField, bool) {
+	impl, ok := p.s.implementors[typeName]
+	if !ok {
+		return nil, false
+	}
+	fs := graphql.CollectFields(p.oc, sel, impl)
+	for _, f := range fs {
+		if len(f.Deferrables) > 0 {
+			return nil, false
+		}
+		for _, d := range f.Directives {
+			if d.Name != "skip" && d.Name != "include" {
+				return nil, false
+			}
+		}
+	}
+	return fs, true
+}
+
+func (p planner) selection(sel ast.SelectionSet, t *dtype) ([]*pnode, bool) {
+	if t == nil {
+		return nil, false
+	}
+	fs, ok := p.fields(sel, t.name)
+	if !ok {
+		return nil, false
+	}
+	out := make([]*pnode, 0, len(fs))
+	for _, f := range fs {
+		n := &pnode{key: f.Alias}
+		if f.Name == "__typename" {
+			n.kind, n.typename = kTypename, t.name
+			out = append(out, n)
+			continue
+		}
+		if w, ok := t.scalars[f.Name]; ok {
+			if len(f.Arguments) > 0 {
+				return nil, false
+			}
+			n.kind, n.scalar = kScalar, w
+			out = append(out, n)
+			continue
+		}
+		l, ok := t.links[f.Name]
+		if !ok {
+			return nil, false
+		}
+		n.kind, n.link = kLink, l
+		if n.args, ok = p.arguments(f, l); !ok {
+			return nil, false
+		}
+		if l.kind == linkConn {
+			n.sel, ok = p.connection(f.Selections, l.typ, &n.args.page)
+		} else {
+			n.sel, ok = p.selection(f.Selections, p.s.types[l.typ])
+		}
+		if !ok {
+			return nil, false
+		}
+		out = append(out, n)
+	}
+	return out, true
+}
+
+// arguments reads a relation's arguments: only those it takes, with valid
+// values (an invalid one is gqlgen's to report).
+func (p planner) arguments(f graphql.CollectedField, l *dlink) (dargs, bool) {
+	var a dargs
+	args := f.ArgumentMap(p.oc.Variables)
+	for name, v := range args {
+		if v == nil {
+			continue
+		}
+		if !contains(l.args, name) || name == "filter" {
+			return a, false
+		}
+	}
+	if l.kind == linkConn {
+		var first *int
+		var after *string
+		if v := args["first"]; v != nil {
+			n, err := graphql.UnmarshalInt(v)
+			if err != nil {
+				return a, false
+			}
+			first = &n
+		}
+		if v := args["after"]; v != nil {
+			s, ok := v.(string)
+			if !ok {
+				return a, false
+			}
+			after = &s
+		}
+		page, err := newPage(first, after)
+		if err != nil {
+			return a, false
+		}
+		a.page = page
+	}
+	if v, ok := args["slug"]; ok {
+		s, ok := v.(string)
+		if !ok {
+			return a, false
+		}
+		a.slug = s
+	}
+	return a, true
+}
+
+// connection plans the selection on a connection of typ, and notes whether
+// it asks for totalCount (which costs a count).
+func (p planner) connection(sel ast.SelectionSet, typ string, page *catalog.Page) ([]*pnode, bool) {
+	connType, edgeType := typ+"Connection", typ+"Edge"
+	fs, ok := p.fields(sel, connType)
+	if !ok {
+		return nil, false
+	}
+	out := make([]*pnode, 0, len(fs))
+	for _, f := range fs {
+		n := &pnode{key: f.Alias}
+		switch f.Name {
+		case "__typename":
+			n.kind, n.typename = kTypename, connType
+		case "totalCount":
+			n.kind = kTotal
+			page.WantTotal = true
+		case "nodes":
+			n.kind = kNodes
+			if n.sel, ok = p.selection(f.Selections, p.s.types[typ]); !ok {
+				return nil, false
+			}
+		case "edges":
+			n.kind = kEdges
+			if n.sel, ok = p.edge(f.Selections, edgeType, typ); !ok {
+				return nil, false
+			}
+		case "pageInfo":
+			n.kind = kPageInfo
+			if n.sel, ok = p.pageInfo(f.Selections); !ok {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+		out = append(out, n)
+	}
+	return out, true
+}
+
+func (p planner) edge(sel ast.SelectionSet, edgeType, typ string) ([]*pnode, bool) {
+	fs, ok := p.fields(sel, edgeType)
+	if !ok {
+		return nil, false
+	}
+	out := make([]*pnode, 0, len(fs))
+	for _, f := range fs {
+		n := &pnode{key: f.Alias}
+		switch f.Name {
+		case "__typename":
+			n.kind, n.typename = kTypename, edgeType
+		case "cursor":
+			n.kind = kCursor
+		case "node":
+			n.kind = kNode
+			if n.sel, ok = p.selection(f.Selections, p.s.types[typ]); !ok {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+		out = append(out, n)
+	}
+	return out, true
+}
+
+func (p planner) pageInfo(sel ast.SelectionSet) ([]*pnode, bool) {
+	fs, ok := p.fields(sel, "PageInfo")
+	if !ok {
+		return nil, false
+	}
+	out := make([]*pnode, 0, len(fs))
+	for _, f := range fs {
+		n := &pnode{key: f.Alias}
+		switch f.Name {
+		case "__typename":
+			n.kind, n.typename = kTypename, "PageInfo"
+		case "hasNextPage":
+			n.kind = kHasNext
+		case "hasPreviousPage":
+			n.kind = kHasPrev
+		case "startCursor":
+			n.kind = kStartCursor
+		case "endCursor":
+			n.kind = kEndCursor
+		default:
+			return nil, false
+		}
+		out = append(out, n)
+	}
+	return out, true
+}
+
+// errNull is a null where the schema promises a value: gqlgen reports it.
+var errNull = fmt.Errorf("direct read: null in a non-null field")
+
+// fetch reads every relation selected under sel for all of parents at once,
+// then the level below; sibling relations are read concurrently, each with
+// one catalog call, so the statements follow the query's depth.
+func (s directSchema) fetch(ctx context.Context, sel []*pnode, parents []any) error {
+	var links []*pnode
+	for _, n := range sel {
+		if n.kind == kLink {
+			links = append(links, n)
+		}
+	}
+	switch len(links) {
+	case 0:
+		return nil
+	case 1:
+		return s.fetchLink(ctx, links[0], parents)
+	}
+	errs := make([]error, len(links))
+	var wg sync.WaitGroup
+	for i, n := range links {
+		wg.Go(func() { errs[i] = s.fetchLink(ctx, n, parents) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s directSchema) fetchLink(ctx context.Context, n *pnode, parents []any) error {
+	if len(parents) == 0 {
+		return nil
+	}
+	vals, err := n.link.fetch(ctx, s.cat, parents, n.args)
+	if err != nil {
+		return err
+	}
+	if len(vals) != len(parents) {
+		return fmt.Errorf("direct read: %d values for %d parents", len(vals), len(parents))
+	}
+	n.vals = vals
+	var children []any
+	switch n.link.kind {
+	case linkOne:
+		children = make([]any, 0, len(vals))
+		for _, v := range vals {
+			if v == nil {
+				if n.link.nonNull {
+					return errNull
+				}
+				continue
+			}
+			children = append(children, v)
+		}
+		return s.fetch(ctx, n.sel, children)
+	case linkList:
+		for _, v := range vals {
+			children = append(children, v.([]any)...)
+		}
+		return s.fetch(ctx, n.sel, children)
+	}
+	// A connection: its nodes, under nodes and under edges { node }, are the
+	// parents of the level below.
+	for _, v := range vals {
+		children = append(children, v.(*dconn).items...)
+	}
+	for _, c := range n.sel {
+		switch c.kind {
+		case kNodes:
+			if err := s.fetch(ctx, c.sel, children); err != nil {
+				return err
+			}
+		case kEdges:
+			for _, e := range c.sel {
+				if e.kind == kNode {
+					if err := s.fetch(ctx, e.sel, children); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// jw writes JSON as gqlgen's marshalers do.
+type jw struct{ bytes.Buffer }
+
+func (w *jw) null() { w.WriteString("null") }
+
+func (w *jw) boolean(b bool) {
+	if b {
+		w.WriteString("true")
+	} else {
+		w.WriteString("false")
+	}
+}
+
+// str writes s quoted, escaped exactly as gqlgen's String marshaler does.
+func (w *jw) str(s string) {
+	const hex = "0123456789ABCDEF" // gqlgen writes \u001F, not \u001f
+	w.WriteByte('"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '\\' && c != '"' {
+			continue
+		}
+		w.WriteString(s[start:i])
+		switch c {
+		case '\t':
+			w.WriteString(`\t`)
+		case '\r':
+			w.WriteString(`\r`)
+		case '\n':
+			w.WriteString(`\n`)
+		case '\\':
+			w.WriteString(`\\`)
+		case '"':
+			w.WriteString(`\"`)
+		default:
+			w.WriteString(`\u00`)
+			w.WriteByte(hex[c>>4])
+			w.WriteByte(hex[c&0xf])
+		}
+		start = i + 1
+	}
+	w.WriteString(s[start:])
+	w.WriteByte('"')
+}
+
+func (w *jw) strp(s *string) {
+	if s == nil {
+		w.null()
+		return
+	}
+	w.str(*s)
+}
+
+func (w *jw) key(k string) {
+	w.WriteByte('"')
+	w.WriteString(k) // a GraphQL name: nothing to escape
+	w.WriteString(`":`)
+}
+
+func (w *jw) object(sel []*pnode, obj any) {
+	w.WriteByte('{')
+	for i, n := range sel {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		w.key(n.key)
+		switch n.kind {
+		case kScalar:
+			n.scalar(w, obj)
+		case kTypename:
+			w.str(n.typename)
+		case kLink:
+			v := n.vals[n.cur]
+			n.cur++
+			switch n.link.kind {
+			case linkOne:
+				if v == nil {
+					w.null()
+				} else {
+					w.object(n.sel, v)
+				}
+			case linkList:
+				w.list(n.sel, v.([]any))
+			case linkConn:
+				w.connection(n.sel, v.(*dconn))
+			}
+		}
+	}
+	w.WriteByte('}')
+}
+
+func (w *jw) list(sel []*pnode, items []any) {
+	w.WriteByte('[')
+	for i, x := range items {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		w.object(sel, x)
+	}
+	w.WriteByte(']')
+}
+
+func (w *jw) connection(sel []*pnode, c *dconn) {
+	w.WriteByte('{')
+	for i, n := range sel {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		w.key(n.key)
+		switch n.kind {
+		case kTypename:
+			w.str(n.typename)
+		case kTotal:
+			w.WriteString(strconv.Itoa(c.total))
+		case kNodes:
+			w.list(n.sel, c.items)
+		case kEdges:
+			w.WriteByte('[')
+			for j, x := range c.items {
+				if j > 0 {
+					w.WriteByte(',')
+				}
+				w.edge(n.sel, x, c.cursors[j])
+			}
+			w.WriteByte(']')
+		case kPageInfo:
+			w.pageInfo(n.sel, c)
+		}
+	}
+	w.WriteByte('}')
+}
+
+func (w *jw) edge(sel []*pnode, node any, cur catalog.Cursor) {
+	w.WriteByte('{')
+	for i, n := range sel {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		w.key(n.key)
+		switch n.kind {
+		case kTypename:
+			w.str(n.typename)
+		case kCursor:
+			w.str(encodeCursor(cur))
+		case kNode:
+			w.object(n.sel, node)
+		}
+	}
+	w.WriteByte('}')
+}
+
+func (w *jw) pageInfo(sel []*pnode, c *dconn) {
+	w.WriteByte('{')
+	for i, n := range sel {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		w.key(n.key)
+		switch n.kind {
+		case kTypename:
+			w.str(n.typename)
+		case kHasNext:
+			w.boolean(c.hasNext)
+		case kHasPrev:
+			w.boolean(c.hasPrev)
+		case kStartCursor:
+			if len(c.items) == 0 {
+				w.null()
+			} else {
+				w.str(encodeCursor(c.cursors[0]))
+			}
+		case kEndCursor:
+			if len(c.items) == 0 {
+				w.null()
+			} else {
+				w.str(encodeCursor(c.cursors[len(c.items)-1]))
+			}
+		}
+	}
+	w.WriteByte('}')
+}

@@ -1,0 +1,179 @@
+package graph_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"oversight/graph"
+	"oversight/internal/catalog"
+	"oversight/internal/registry"
+)
+
+// Every field the direct read path knows, on every type it knows, and the
+// relations between them (direct_types.go); the tests below ask for all of
+// them and compare the answer, byte for byte, with gqlgen's.
+const (
+	directMeta        = `id version status retractionReason publishedAt updatedAt __typename`
+	directSource      = `source { ` + directMeta + ` title kind publisher authors url archiveUrl publishedOn accessedOn language confidential }`
+	directCitations   = `citations { id locator quote field stance __typename ` + directSource + ` }`
+	directTechnology  = directMeta + ` slug name description ` + directCitations + ` parent { id slug parent { id } }`
+	directDesignation = directMeta + ` listedOn removedOn legalReference reason ` + directCitations +
+		` list { ` + directMeta + ` code name authority jurisdiction url ` + directCitations + ` }`
+	directVendor = directMeta + ` slug name aliases countryCode website wikidataId description ` + directCitations +
+		` parent { id name } products { ` + directProduct + ` } designations { ` + directDesignation + ` }`
+	directProduct = directMeta + ` name description ` + directCitations + ` vendor { id slug }`
+	directAbuse   = directMeta + ` title summary categories startDate endDate location confidence ` + directCitations + ` state { id name }`
+	directPage    = `totalCount __typename pageInfo { hasNextPage hasPreviousPage startCursor endCursor __typename } edges { cursor __typename node { id } }`
+	directDeploy  = directMeta + ` startDate endDate location description confidence ` + directCitations +
+		` state { id countryCode } technology { ` + directTechnology + ` } vendor { ` + directVendor + ` }
+		  product { ` + directProduct + ` deployments(first: 3) { totalCount nodes { id } } } abuses { ` + directAbuse + ` }`
+	directState = directMeta + ` countryCode name summary ` + directCitations +
+		` deployments(first: 30) { ` + directPage + ` nodes { ` + directDeploy + ` } }`
+)
+
+// directQueries are answered by the direct path: wantDirect says so.
+var directQueries = []struct {
+	name  string
+	query string
+	vars  map[string]any
+}{
+	{"every field of every state", `{ __typename states(first: 30) { ` + directPage + ` nodes { ` + directState + ` } } }`, nil},
+	{"a page after a cursor", `query($after: String) { states(first: 2, after: $after) { ` + directPage + ` nodes { name } } }`, map[string]any{"after": nil}},
+	{"the benchmark's wide query", `query Wide($states: Int!, $deployments: Int!) { states(first: $states) { nodes { id countryCode name
+		deployments(first: $deployments) { nodes { id startDate confidence technology { id slug name } vendor { id slug name }
+		product { id name } citations { quote locator source { id title url confidential } } } } } } }`, map[string]any{"states": 50, "deployments": 20}},
+	{"aliases, fragments and directives", `query($yes: Boolean!, $no: Boolean!) {
+		first: states(first: 3) { all: nodes { ...S code: countryCode ... on State { again: name } } }
+		states(first: 1) { nodes { name @include(if: $yes) summary @skip(if: $yes) id @include(if: $no) ... on Entry { version } ... on Node { id } } }
+	}
+	fragment S on State { name deployments { nodes { id vendor { ... on Vendor { slug } } } } }`, map[string]any{"yes": true, "no": false}},
+	{"an empty page", `{ states(first: 0) { ` + directPage + ` nodes { id } } }`, nil},
+	{"a missing vendor", `{ vendor(slug: "no-such-vendor") { id } }`, nil},
+}
+
+// The dossier of every vendor, by slug.
+func vendorDossier(slug string) (string, map[string]any) {
+	return `query($slug: String!) { vendor(slug: $slug) { ` + directVendor + ` deployments(first: 100) { ` + directPage + ` nodes { ` + directDeploy + ` } } } }`,
+		map[string]any{"slug": slug}
+}
+
+// gqlgenQueries are the direct path's to hand to gqlgen, unanswered: fields
+// it does not know, arguments it does not take, errors.
+var gqlgenQueries = []struct {
+	name  string
+	query string
+	vars  map[string]any
+}{
+	{"a field it does not know", `{ states(first: 2) { nodes { name history { totalCount } } } }`, nil},
+	{"an abstract type", `{ states(first: 2) { nodes { citations { entry { id } } } } }`, nil},
+	{"a filter", `{ states(first: 2, filter: {countryCodes: ["CN"]}) { nodes { name } } }`, nil},
+	{"a page too large", `{ states(first: 1000) { nodes { name } } }`, nil},
+	{"a cursor it did not make", `{ states(first: 2, after: "bogus") { nodes { name } } }`, nil},
+	{"a root field it does not know", `{ technologies { slug } states(first: 1) { nodes { name } } }`, nil},
+	{"introspection", `{ __schema { queryType { name } } }`, nil},
+}
+
+// TestDirectReadsAnswerAsGQLGen checks the direct read path against gqlgen's
+// executor over the same database: the same bytes for the anonymous reader
+// and for an editor, with confidential sources among the citations; and
+// that the direct path did answer what it should and left the rest alone.
+func TestDirectReadsAnswerAsGQLGen(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cfg := func(gqlgenOnly bool) http.Handler {
+		return graph.NewGraphQLHandler(graph.Config{
+			Catalog:    catalog.New(f.pool),
+			Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+			GQLGenOnly: gqlgenOnly,
+		})
+	}
+	direct, gqlgen := cfg(false), cfg(true)
+	viewers := []struct {
+		name string
+		v    registry.Viewer
+	}{
+		{"anonymous", registry.Anonymous},
+		{"editor", registry.Viewer{UserID: uuid.New(), Role: registry.RoleEditor}},
+	}
+
+	type query struct {
+		name, query string
+		vars        map[string]any
+		wantDirect  bool
+	}
+	var queries []query
+	for _, q := range directQueries {
+		queries = append(queries, query{q.name, q.query, q.vars, true})
+	}
+	for _, slug := range []string{"hikcam", "nsoft", "retracto"} {
+		q, vars := vendorDossier(slug)
+		queries = append(queries, query{"dossier of " + slug, q, vars, true})
+	}
+	for _, q := range gqlgenQueries {
+		queries = append(queries, query{q.name, q.query, q.vars, false})
+	}
+
+	for _, v := range viewers {
+		for _, q := range queries {
+			t.Run(v.name+"/"+q.name, func(t *testing.T) {
+				want, _ := serve(t, gqlgen, v.v, q.query, q.vars)
+				got, answered := serve(t, direct, v.v, q.query, q.vars)
+				if answered != q.wantDirect {
+					t.Errorf("direct path answered = %t, want %t", answered, q.wantDirect)
+				}
+				if got != want {
+					t.Errorf("answers differ\n direct: %s\n gqlgen: %s", clip(got, want), clip(want, got))
+				}
+				if q.wantDirect && (strings.Contains(want, `"errors"`) || !strings.Contains(want, `"data":{`)) {
+					t.Errorf("want data without errors, got %s", want)
+				}
+			})
+		}
+	}
+
+	t.Run("confidential details stay hidden", func(t *testing.T) {
+		q, vars := vendorDossier("hikcam")
+		got, answered := serve(t, direct, registry.Anonymous, q, vars)
+		if !answered || !strings.Contains(got, "Confidential witness statement") {
+			t.Fatalf("want the dossier to cite the confidential source, answered directly; got %t, %s", answered, got)
+		}
+		if i := strings.Index(got, markerStem); i >= 0 {
+			t.Errorf("an anonymous dossier shows a confidential detail: ...%s...", got[max(0, i-80):min(len(got), i+80)])
+		}
+	})
+}
+
+// serve posts one query to h as viewer v, and reports whether the direct
+// path answered it.
+func serve(t *testing.T, h http.Handler, v registry.Viewer, query string, vars map[string]any) (string, bool) {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answered atomic.Bool
+	ctx := graph.WithDirectProbe(registry.WithViewer(t.Context(), v), &answered)
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Body.String(), answered.Load()
+}
+
+// clip shows a where it starts to differ from b.
+func clip(a, b string) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	return "..." + a[max(0, i-120):min(len(a), i+120)] + "..."
+}

@@ -1,0 +1,307 @@
+package graph
+
+import (
+	"context"
+	"io"
+	"strconv"
+
+	"github.com/google/uuid"
+
+	"oversight/graph/scalars"
+	"oversight/internal/catalog"
+	"oversight/internal/registry"
+)
+
+// directTypes are the types and fields the direct path answers (see
+// direct.go); a query touching anything else is gqlgen's. Each relation
+// makes the catalog call its resolver's loader makes (entries.resolvers.go),
+// with every parent's key at once.
+func directTypes() map[string]*dtype {
+	citations := &dlink{kind: linkList, typ: "Citation", fetch: listOf(func(x registry.Entry) uuid.UUID { return x.EntryMeta().ID }, (*catalog.Catalog).CitationsByEntry)}
+	types := []*dtype{
+		{
+			name: "Query",
+			links: map[string]*dlink{
+				"states": {kind: linkConn, typ: "State", args: []string{"first", "after", "filter"},
+					fetch: func(ctx context.Context, cat *catalog.Catalog, _ []any, a dargs) ([]any, error) {
+						c, err := cat.ListStates(ctx, stateFilter(nil), a.page)
+						return []any{toConn(c, a.page)}, err
+					}},
+				"vendor": {kind: linkOne, typ: "Vendor", args: []string{"slug"},
+					fetch: func(ctx context.Context, cat *catalog.Catalog, _ []any, a dargs) ([]any, error) {
+						v, err := cat.VendorBySlug(ctx, a.slug)
+						if v == nil {
+							return []any{nil}, err
+						}
+						return []any{v}, err
+					}},
+			},
+		},
+		entryType("State", map[string]func(*jw, *registry.State){
+			"countryCode": func(w *jw, x *registry.State) { x.CountryCode.MarshalGQL(w) },
+			"name":        func(w *jw, x *registry.State) { w.str(x.Name) },
+			"summary":     func(w *jw, x *registry.State) { w.strp(x.Summary) },
+		}, map[string]*dlink{
+			"citations":   citations,
+			"deployments": deploymentsOf(catalog.DeploymentsOfState, func(x *registry.State) uuid.UUID { return x.ID }),
+		}),
+		entryType("Vendor", map[string]func(*jw, *registry.Vendor){
+			"slug":        func(w *jw, x *registry.Vendor) { w.str(x.Slug) },
+			"name":        func(w *jw, x *registry.Vendor) { w.str(x.Name) },
+			"aliases":     func(w *jw, x *registry.Vendor) { w.strs(x.Aliases) },
+			"countryCode": func(w *jw, x *registry.Vendor) { opt(w, x.CountryCode) },
+			"website":     func(w *jw, x *registry.Vendor) { opt(w, x.Website) },
+			"wikidataId":  func(w *jw, x *registry.Vendor) { w.strp(x.WikidataID) },
+			"description": func(w *jw, x *registry.Vendor) { w.strp(x.Description) },
+		}, map[string]*dlink{
+			"citations":    citations,
+			"parent":       {kind: linkOne, typ: "Vendor", fetch: oneOf(func(x *registry.Vendor) *uuid.UUID { return x.ParentID }, (*catalog.Catalog).Vendors)},
+			"products":     {kind: linkList, typ: "Product", fetch: listOf(func(x *registry.Vendor) uuid.UUID { return x.ID }, (*catalog.Catalog).ProductsByVendor)},
+			"designations": {kind: linkList, typ: "Designation", fetch: listOf(func(x *registry.Vendor) uuid.UUID { return x.ID }, (*catalog.Catalog).DesignationsByVendor)},
+			"deployments":  deploymentsOf(catalog.DeploymentsOfVendor, func(x *registry.Vendor) uuid.UUID { return x.ID }),
+		}),
+		entryType("Technology", map[string]func(*jw, *registry.Technology){
+			"slug":        func(w *jw, x *registry.Technology) { w.str(x.Slug) },
+			"name":        func(w *jw, x *registry.Technology) { w.str(x.Name) },
+			"description": func(w *jw, x *registry.Technology) { w.strp(x.Description) },
+		}, map[string]*dlink{
+			"citations": citations,
+			"parent":    {kind: linkOne, typ: "Technology", fetch: oneOf(func(x *registry.Technology) *uuid.UUID { return x.ParentID }, (*catalog.Catalog).Technologies)},
+		}),
+		entryType("Product", map[string]func(*jw, *registry.Product){
+			"name":        func(w *jw, x *registry.Product) { w.str(x.Name) },
+			"description": func(w *jw, x *registry.Product) { w.strp(x.Description) },
+		}, map[string]*dlink{
+			"citations":   citations,
+			"vendor":      {kind: linkOne, typ: "Vendor", nonNull: true, fetch: oneOf(func(x *registry.Product) *uuid.UUID { return &x.VendorID }, (*catalog.Catalog).Vendors)},
+			"deployments": deploymentsOf(catalog.DeploymentsOfProduct, func(x *registry.Product) uuid.UUID { return x.ID }),
+		}),
+		entryType("Deployment", map[string]func(*jw, *registry.Deployment){
+			"startDate":   func(w *jw, x *registry.Deployment) { opt(w, x.StartDate) },
+			"endDate":     func(w *jw, x *registry.Deployment) { opt(w, x.EndDate) },
+			"location":    func(w *jw, x *registry.Deployment) { w.strp(x.Location) },
+			"description": func(w *jw, x *registry.Deployment) { w.strp(x.Description) },
+			"confidence":  func(w *jw, x *registry.Deployment) { x.Confidence.MarshalGQL(w) },
+		}, map[string]*dlink{
+			"citations":  citations,
+			"state":      {kind: linkOne, typ: "State", nonNull: true, fetch: oneOf(func(x *registry.Deployment) *uuid.UUID { return &x.StateID }, (*catalog.Catalog).States)},
+			"technology": {kind: linkOne, typ: "Technology", nonNull: true, fetch: oneOf(func(x *registry.Deployment) *uuid.UUID { return &x.TechnologyID }, (*catalog.Catalog).Technologies)},
+			"vendor":     {kind: linkOne, typ: "Vendor", fetch: oneOf(func(x *registry.Deployment) *uuid.UUID { return x.VendorID }, (*catalog.Catalog).Vendors)},
+			"product":    {kind: linkOne, typ: "Product", fetch: oneOf(func(x *registry.Deployment) *uuid.UUID { return x.ProductID }, (*catalog.Catalog).Products)},
+			"abuses":     {kind: linkList, typ: "Abuse", fetch: listOf(func(x *registry.Deployment) uuid.UUID { return x.ID }, (*catalog.Catalog).AbusesByDeployment)},
+		}),
+		entryType("Abuse", map[string]func(*jw, *registry.Abuse){
+			"title":      func(w *jw, x *registry.Abuse) { w.str(x.Title) },
+			"summary":    func(w *jw, x *registry.Abuse) { w.str(x.Summary) },
+			"categories": func(w *jw, x *registry.Abuse) { marshalers(w, x.Categories) },
+			"startDate":  func(w *jw, x *registry.Abuse) { opt(w, x.StartDate) },
+			"endDate":    func(w *jw, x *registry.Abuse) { opt(w, x.EndDate) },
+			"location":   func(w *jw, x *registry.Abuse) { w.strp(x.Location) },
+			"confidence": func(w *jw, x *registry.Abuse) { x.Confidence.MarshalGQL(w) },
+		}, map[string]*dlink{
+			"citations": citations,
+			"state":     {kind: linkOne, typ: "State", nonNull: true, fetch: oneOf(func(x *registry.Abuse) *uuid.UUID { return &x.StateID }, (*catalog.Catalog).States)},
+		}),
+		entryType("Designation", map[string]func(*jw, *registry.Designation){
+			"listedOn":       func(w *jw, x *registry.Designation) { x.ListedOn.MarshalGQL(w) },
+			"removedOn":      func(w *jw, x *registry.Designation) { opt(w, x.RemovedOn) },
+			"legalReference": func(w *jw, x *registry.Designation) { w.strp(x.LegalReference) },
+			"reason":         func(w *jw, x *registry.Designation) { w.strp(x.Reason) },
+		}, map[string]*dlink{
+			"citations": citations,
+			"list":      {kind: linkOne, typ: "DesignationList", nonNull: true, fetch: oneOf(func(x *registry.Designation) *uuid.UUID { return &x.ListID }, (*catalog.Catalog).DesignationLists)},
+		}),
+		entryType("DesignationList", map[string]func(*jw, *registry.DesignationList){
+			"code":         func(w *jw, x *registry.DesignationList) { w.str(x.Code) },
+			"name":         func(w *jw, x *registry.DesignationList) { w.str(x.Name) },
+			"authority":    func(w *jw, x *registry.DesignationList) { w.str(x.Authority) },
+			"jurisdiction": func(w *jw, x *registry.DesignationList) { w.str(x.Jurisdiction) },
+			"url":          func(w *jw, x *registry.DesignationList) { opt(w, x.URL) },
+		}, map[string]*dlink{"citations": citations}),
+		entryType("Source", map[string]func(*jw, *registry.Source){
+			"title":        func(w *jw, x *registry.Source) { w.str(x.Title) },
+			"kind":         func(w *jw, x *registry.Source) { x.Kind.MarshalGQL(w) },
+			"publisher":    func(w *jw, x *registry.Source) { w.strp(x.Publisher) },
+			"authors":      func(w *jw, x *registry.Source) { w.strs(x.Authors) },
+			"url":          func(w *jw, x *registry.Source) { opt(w, x.URL) },
+			"archiveUrl":   func(w *jw, x *registry.Source) { opt(w, x.ArchiveURL) },
+			"publishedOn":  func(w *jw, x *registry.Source) { opt(w, x.PublishedOn) },
+			"accessedOn":   func(w *jw, x *registry.Source) { opt(w, x.AccessedOn) },
+			"language":     func(w *jw, x *registry.Source) { w.strp(x.Language) },
+			"confidential": func(w *jw, x *registry.Source) { w.boolean(x.Confidential) },
+		}, map[string]*dlink{"citations": citations}),
+		{
+			name: "Citation",
+			scalars: scalarsOf(map[string]func(*jw, *registry.Citation){
+				"id":      func(w *jw, x *registry.Citation) { w.str(x.NodeID()) },
+				"locator": func(w *jw, x *registry.Citation) { w.strp(x.Locator) },
+				"quote":   func(w *jw, x *registry.Citation) { w.strp(x.Quote) },
+				"field":   func(w *jw, x *registry.Citation) { w.strp(x.Field) },
+				"stance":  func(w *jw, x *registry.Citation) { x.Stance.MarshalGQL(w) },
+			}),
+			links: map[string]*dlink{
+				// The catalog reads each citation's source with it, as the
+				// viewer may see it; the resolver returns the same field.
+				"source": {kind: linkOne, typ: "Source", nonNull: true,
+					fetch: func(_ context.Context, _ *catalog.Catalog, parents []any, _ dargs) ([]any, error) {
+						out := make([]any, len(parents))
+						for i, p := range parents {
+							if s := p.(*registry.Citation).Source; s != nil {
+								out[i] = s
+							}
+						}
+						return out, nil
+					}},
+			},
+		},
+	}
+	m := make(map[string]*dtype, len(types))
+	for _, t := range types {
+		m[t.name] = t
+	}
+	return m
+}
+
+// nodeEntry is what every entry type's Go value has: its metadata and its
+// global ID.
+type nodeEntry interface {
+	registry.Entry
+	NodeID() string
+}
+
+// entryType is an entry type: the fields every entry has, then its own.
+func entryType[T any, PT interface {
+	*T
+	nodeEntry
+}](name string, own map[string]func(*jw, PT), links map[string]*dlink) *dtype {
+	s := scalarsOf(own)
+	meta := func(obj any) *registry.Meta { return PT(obj.(*T)).EntryMeta() }
+	s["id"] = func(w *jw, obj any) { w.str(PT(obj.(*T)).NodeID()) }
+	s["version"] = func(w *jw, obj any) { w.WriteString(strconv.Itoa(meta(obj).Version)) }
+	s["status"] = func(w *jw, obj any) { meta(obj).Status.MarshalGQL(w) }
+	s["retractionReason"] = func(w *jw, obj any) { w.strp(meta(obj).RetractionReason) }
+	s["publishedAt"] = func(w *jw, obj any) { scalars.MarshalDateTime(meta(obj).PublishedAt).MarshalGQL(w) }
+	s["updatedAt"] = func(w *jw, obj any) { scalars.MarshalDateTime(meta(obj).UpdatedAt).MarshalGQL(w) }
+	return &dtype{name: name, scalars: s, links: links}
+}
+
+func scalarsOf[PT any](own map[string]func(*jw, PT)) map[string]func(*jw, any) {
+	s := make(map[string]func(*jw, any), len(own)+6)
+	for name, f := range own {
+		s[name] = func(w *jw, obj any) { f(w, obj.(PT)) }
+	}
+	return s
+}
+
+// opt writes a nullable custom scalar.
+func opt[T interface{ MarshalGQL(io.Writer) }](w *jw, v *T) {
+	if v == nil {
+		w.null()
+		return
+	}
+	(*v).MarshalGQL(w)
+}
+
+func marshalers[T interface{ MarshalGQL(io.Writer) }](w *jw, vs []T) {
+	w.WriteByte('[')
+	for i, v := range vs {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		v.MarshalGQL(w)
+	}
+	w.WriteByte(']')
+}
+
+func (w *jw) strs(vs []string) {
+	w.WriteByte('[')
+	for i, v := range vs {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		w.str(v)
+	}
+	w.WriteByte(']')
+}
+
+// oneOf fetches the entry each parent refers to (key nil: none), with one
+// call of get for the distinct keys.
+func oneOf[P, T any](key func(P) *uuid.UUID, get func(*catalog.Catalog, context.Context, []uuid.UUID) (map[uuid.UUID]*T, error)) func(context.Context, *catalog.Catalog, []any, dargs) ([]any, error) {
+	return func(ctx context.Context, cat *catalog.Catalog, parents []any, _ dargs) ([]any, error) {
+		ids := distinct(len(parents), func(i int) *uuid.UUID { return key(parents[i].(P)) })
+		m, err := get(cat, ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]any, len(parents))
+		for i, p := range parents {
+			if k := key(p.(P)); k != nil {
+				if v := m[*k]; v != nil {
+					out[i] = v
+				}
+			}
+		}
+		return out, nil
+	}
+}
+
+// listOf fetches each parent's list, with one call of get.
+func listOf[P, T any](key func(P) uuid.UUID, get func(*catalog.Catalog, context.Context, []uuid.UUID) (map[uuid.UUID][]*T, error)) func(context.Context, *catalog.Catalog, []any, dargs) ([]any, error) {
+	return func(ctx context.Context, cat *catalog.Catalog, parents []any, _ dargs) ([]any, error) {
+		ids := distinct(len(parents), func(i int) *uuid.UUID { k := key(parents[i].(P)); return &k })
+		m, err := get(cat, ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]any, len(parents))
+		for i, p := range parents {
+			xs := m[key(p.(P))]
+			items := make([]any, len(xs))
+			for j, x := range xs {
+				items[j] = x
+			}
+			out[i] = items
+		}
+		return out, nil
+	}
+}
+
+// deploymentsOf pages each parent's deployments, as the resolvers'
+// r.deployments does with no filter.
+func deploymentsOf[P any](of catalog.Nested, key func(P) uuid.UUID) *dlink {
+	return &dlink{kind: linkConn, typ: "Deployment", args: []string{"first", "after", "filter"},
+		fetch: func(ctx context.Context, cat *catalog.Catalog, parents []any, a dargs) ([]any, error) {
+			ids := distinct(len(parents), func(i int) *uuid.UUID { k := key(parents[i].(P)); return &k })
+			f, err := deploymentFilter(nil)
+			if err != nil {
+				return nil, err
+			}
+			m, err := cat.DeploymentPages(ctx, of, ids, f, a.page)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]any, len(parents))
+			for i, p := range parents {
+				out[i] = toConn(m[key(p.(P))], a.page)
+			}
+			return out, nil
+		}}
+}
+
+// distinct returns the distinct non-nil keys of n parents, in first-seen
+// order.
+func distinct(n int, key func(int) *uuid.UUID) []uuid.UUID {
+	seen := make(map[uuid.UUID]struct{}, n)
+	out := make([]uuid.UUID, 0, n)
+	for i := range n {
+		k := key(i)
+		if k == nil {
+			continue
+		}
+		if _, ok := seen[*k]; !ok {
+			seen[*k] = struct{}{}
+			out = append(out, *k)
+		}
+	}
+	return out
+}
