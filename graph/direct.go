@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -39,15 +40,19 @@ import (
 // reader and an editor, with confidential sources among the citations.
 type directSchema struct {
 	graphql.ExecutableSchema
-	cat   *catalog.Catalog
-	types map[string]*dtype
+	cat    *catalog.Catalog
+	logger *slog.Logger
+	types  map[string]*dtype
+	// lastSize is the length of the last answer written, a first guess at
+	// the next one's.
+	lastSize *atomic.Int64
 	// implementors is, for each object type, the names fragments may use to
 	// select it: itself, its interfaces and the unions it belongs to.
 	implementors map[string][]string
 }
 
-func newDirectSchema(inner graphql.ExecutableSchema, cat *catalog.Catalog) directSchema {
-	s := directSchema{ExecutableSchema: inner, cat: cat, types: directTypes(), implementors: map[string][]string{}}
+func newDirectSchema(inner graphql.ExecutableSchema, cat *catalog.Catalog, logger *slog.Logger) directSchema {
+	s := directSchema{ExecutableSchema: inner, cat: cat, logger: logger, types: directTypes(), implementors: map[string][]string{}, lastSize: new(atomic.Int64)}
 	schema := inner.Schema()
 	for name, def := range schema.Types {
 		if def.Kind != ast.Object {
@@ -96,6 +101,9 @@ func (s directSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		done = true
 		data, err := s.run(ctx, root)
 		if err != nil {
+			if p, ok := err.(directPanic); ok && s.logger != nil {
+				s.logger.ErrorContext(ctx, "panic in a direct read; gqlgen answers instead", "request_id", requestID(ctx), "panic", p.v)
+			}
 			// gqlgen's answer, with its errors where they belong.
 			return inner(ctx)
 		}
@@ -106,19 +114,37 @@ func (s directSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	}
 }
 
+// directPanic is a panic in the direct path, recovered: a bug to log, and
+// a query for gqlgen to answer.
+type directPanic struct{ v any }
+
+func (p directPanic) Error() string { return fmt.Sprintf("direct read: panic: %v", p.v) }
+
 // directProbeKey marks a request whose context holds an *atomic.Bool that
 // the direct path sets when it answers: the tests that compare the two
 // paths check with it that the direct one really answered.
 type directProbeKey struct{}
 
-func (s directSchema) run(ctx context.Context, root []*pnode) ([]byte, error) {
+func (s directSchema) run(ctx context.Context, root []*pnode) (data []byte, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			data, err = nil, directPanic{v}
+		}
+	}()
 	if err := s.fetch(ctx, root, []any{nil}); err != nil {
 		return nil, err
 	}
 	w := &jw{}
+	// Start at the size of the last answer (the hot shapes repeat), to
+	// save most of the buffer's doublings on a large one.
+	w.Grow(int(min(s.lastSize.Load(), maxSizeHint)))
 	w.object(root, nil)
+	s.lastSize.Store(int64(w.Len()))
 	return w.Bytes(), nil
 }
+
+// maxSizeHint bounds the buffer a direct read starts with.
+const maxSizeHint = 4 << 20
 
 // dtype is an object type the direct path can answer: its scalar fields,
 // written from the Go value, and its relations, fetched for many parents at
@@ -142,17 +168,23 @@ const (
 type dlink struct {
 	kind    linkKind
 	typ     string // the element type's name
+	conn    string // linkConn: the connection's name, before "Connection"; typ if empty
 	nonNull bool   // linkOne only: null is an error
 	// args are the arguments the relation takes; paged relations take first
-	// and after, and a null or absent filter. Others send it to gqlgen.
-	args  []string
-	fetch func(ctx context.Context, cat *catalog.Catalog, parents []any, a dargs) ([]any, error)
+	// and after. Others send the query to gqlgen.
+	args []string
+	// filter reads the filter argument, when the relation takes one and
+	// the direct path can read what was given; ok false sends the query to
+	// gqlgen. Without it, only a null or absent filter is taken.
+	filter func(in map[string]any, a *dargs) (ok bool)
+	fetch  func(ctx context.Context, cat *catalog.Catalog, parents []any, a dargs) ([]any, error)
 }
 
 // dargs are a relation's arguments, checked as the resolvers check them.
 type dargs struct {
-	page catalog.Page
-	slug string
+	page     catalog.Page
+	slug     string
+	evidence catalog.EvidenceFilter
 }
 
 // dconn is one page of a connection.
@@ -271,7 +303,11 @@ func (p planner) selection(sel ast.SelectionSet, t *dtype) ([]*pnode, bool) {
 			return nil, false
 		}
 		if l.kind == linkConn {
-			n.sel, ok = p.connection(f.Selections, l.typ, &n.args.page)
+			name := l.conn
+			if name == "" {
+				name = l.typ
+			}
+			n.sel, ok = p.connection(f.Selections, name, l.typ, &n.args.page)
 		} else {
 			n.sel, ok = p.selection(f.Selections, p.s.types[l.typ])
 		}
@@ -292,8 +328,14 @@ func (p planner) arguments(f graphql.CollectedField, l *dlink) (dargs, bool) {
 		if v == nil {
 			continue
 		}
-		if !contains(l.args, name) || name == "filter" {
+		if !contains(l.args, name) {
 			return a, false
+		}
+		if name == "filter" {
+			in, ok := v.(map[string]any)
+			if !ok || l.filter == nil || !l.filter(in, &a) {
+				return a, false
+			}
 		}
 	}
 	if l.kind == linkConn {
@@ -331,8 +373,8 @@ func (p planner) arguments(f graphql.CollectedField, l *dlink) (dargs, bool) {
 
 // connection plans the selection on a connection of typ, and notes whether
 // it asks for totalCount (which costs a count).
-func (p planner) connection(sel ast.SelectionSet, typ string, page *catalog.Page) ([]*pnode, bool) {
-	connType, edgeType := typ+"Connection", typ+"Edge"
+func (p planner) connection(sel ast.SelectionSet, name, typ string, page *catalog.Page) ([]*pnode, bool) {
+	connType, edgeType := name+"Connection", name+"Edge"
 	fs, ok := p.fields(sel, connType)
 	if !ok {
 		return nil, false
@@ -444,7 +486,16 @@ func (s directSchema) fetch(ctx context.Context, sel []*pnode, parents []any) er
 	errs := make([]error, len(links))
 	var wg sync.WaitGroup
 	for i, n := range links {
-		wg.Go(func() { errs[i] = s.fetchLink(ctx, n, parents) })
+		wg.Go(func() {
+			// A panic here would end the process: nothing above this
+			// goroutine recovers it. As an error, gqlgen answers instead.
+			defer func() {
+				if v := recover(); v != nil {
+					errs[i] = directPanic{v}
+				}
+			}()
+			errs[i] = s.fetchLink(ctx, n, parents)
+		})
 	}
 	wg.Wait()
 	for _, err := range errs {

@@ -36,6 +36,10 @@ const (
 	directDeploy  = directMeta + ` startDate endDate location description confidence ` + directCitations +
 		` state { id countryCode } technology { ` + directTechnology + ` } vendor { ` + directVendor + ` }
 		  product { ` + directProduct + ` deployments(first: 3) { totalCount nodes { id } } } abuses { ` + directAbuse + ` }`
+	directEvidence = `strongestConfidence citationCount __typename vendor { id name } state { id countryCode } technology { id slug }
+		product { id name } deployments { id startDate } designations { id listedOn list { code } }
+		controlListEntries { ` + directMeta + ` regime code title description ` + directCitations + ` }
+		abuses { id title ` + directCitations + ` }`
 	directState = directMeta + ` countryCode name summary ` + directCitations +
 		` deployments(first: 30) { ` + directPage + ` nodes { ` + directDeploy + ` } }`
 )
@@ -56,6 +60,13 @@ var directQueries = []struct {
 		states(first: 1) { nodes { name @include(if: $yes) summary @skip(if: $yes) id @include(if: $no) ... on Entry { version } ... on Node { id } } }
 	}
 	fragment S on State { name deployments { nodes { id vendor { ... on Vendor { slug } } } } }`, map[string]any{"yes": true, "no": false}},
+	{"export-control evidence, every field", `{ exportControlEvidence(first: 50) { totalCount __typename pageInfo { hasNextPage endCursor }
+		edges { cursor __typename node { citationCount } } nodes { ` + directEvidence + ` } } }`, nil},
+	{"evidence for a technology and its narrower kinds", `query($t: String!) { exportControlEvidence(first: 50, filter: {technologySlugs: [$t], controlled: null}) {
+		totalCount nodes { ` + directEvidence + ` } } }`, map[string]any{"t": "facial-recognition"}},
+	{"evidence with the flags", `{ a: exportControlEvidence(filter: {controlled: true, withAbuses: true}) { totalCount nodes { vendor { name } } }
+		b: exportControlEvidence(filter: {controlled: false}) { totalCount nodes { vendor { name } } }
+		c: exportControlEvidence(filter: {technologySlugs: []}) { totalCount nodes { vendor { name } } } }`, nil},
 	{"an empty page", `{ states(first: 0) { ` + directPage + ` nodes { id } } }`, nil},
 	{"a missing vendor", `{ vendor(slug: "no-such-vendor") { id } }`, nil},
 }
@@ -79,6 +90,8 @@ var gqlgenQueries = []struct {
 	{"a page too large", `{ states(first: 1000) { nodes { name } } }`, nil},
 	{"a cursor it did not make", `{ states(first: 2, after: "bogus") { nodes { name } } }`, nil},
 	{"a root field it does not know", `{ technologies { slug } states(first: 1) { nodes { name } } }`, nil},
+	{"an evidence filter it does not read", `{ exportControlEvidence(filter: {minConfidence: CONFIRMED}) { totalCount } }`, nil},
+	{"an evidence filter with country codes", `{ exportControlEvidence(filter: {stateCountryCodes: ["CN"], technologySlugs: ["spyware"]}) { totalCount } }`, nil},
 	{"introspection", `{ __schema { queryType { name } } }`, nil},
 }
 

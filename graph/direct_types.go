@@ -27,6 +27,11 @@ func directTypes() map[string]*dtype {
 						c, err := cat.ListStates(ctx, stateFilter(nil), a.page)
 						return []any{toConn(c, a.page)}, err
 					}},
+				"exportControlEvidence": {kind: linkConn, typ: "EvidenceRow", conn: "Evidence", args: []string{"first", "after", "filter"}, filter: evidenceFilter,
+					fetch: func(ctx context.Context, cat *catalog.Catalog, _ []any, a dargs) ([]any, error) {
+						c, err := cat.ExportControlEvidence(ctx, a.evidence, a.page)
+						return []any{toConn(c, a.page)}, err
+					}},
 				"vendor": {kind: linkOne, typ: "Vendor", args: []string{"slug"},
 					fetch: func(ctx context.Context, cat *catalog.Catalog, _ []any, a dargs) ([]any, error) {
 						v, err := cat.VendorBySlug(ctx, a.slug)
@@ -129,6 +134,29 @@ func directTypes() map[string]*dtype {
 			"accessedOn":   func(w *jw, x *registry.Source) { opt(w, x.AccessedOn) },
 			"language":     func(w *jw, x *registry.Source) { w.strp(x.Language) },
 			"confidential": func(w *jw, x *registry.Source) { w.boolean(x.Confidential) },
+		}, map[string]*dlink{"citations": citations}),
+		{
+			name: "EvidenceRow",
+			scalars: scalarsOf(map[string]func(*jw, *catalog.EvidenceRow){
+				"strongestConfidence": func(w *jw, x *catalog.EvidenceRow) { x.StrongestConfidence.MarshalGQL(w) },
+				"citationCount":       func(w *jw, x *catalog.EvidenceRow) { w.WriteString(strconv.Itoa(x.CitationCount)) },
+			}),
+			links: map[string]*dlink{
+				"vendor":             {kind: linkOne, typ: "Vendor", nonNull: true, fetch: oneOf(func(x *catalog.EvidenceRow) *uuid.UUID { return &x.VendorID }, (*catalog.Catalog).Vendors)},
+				"state":              {kind: linkOne, typ: "State", nonNull: true, fetch: oneOf(func(x *catalog.EvidenceRow) *uuid.UUID { return &x.StateID }, (*catalog.Catalog).States)},
+				"technology":         {kind: linkOne, typ: "Technology", nonNull: true, fetch: oneOf(func(x *catalog.EvidenceRow) *uuid.UUID { return &x.TechnologyID }, (*catalog.Catalog).Technologies)},
+				"product":            {kind: linkOne, typ: "Product", fetch: oneOf(func(x *catalog.EvidenceRow) *uuid.UUID { return x.ProductID }, (*catalog.Catalog).Products)},
+				"deployments":        {kind: linkList, typ: "Deployment", fetch: evidenceDeployments},
+				"controlListEntries": {kind: linkList, typ: "ControlListEntry", fetch: listOf(func(x *catalog.EvidenceRow) catalog.Supply { return x.Supply() }, (*catalog.Catalog).EvidenceControlListEntries)},
+				"designations":       {kind: linkList, typ: "Designation", fetch: listOf(func(x *catalog.EvidenceRow) uuid.UUID { return x.VendorID }, (*catalog.Catalog).DesignationsByVendor)},
+				"abuses":             {kind: linkList, typ: "Abuse", fetch: listOf(func(x *catalog.EvidenceRow) catalog.EvidenceKey { return x.Key() }, (*catalog.Catalog).EvidenceAbuses)},
+			},
+		},
+		entryType("ControlListEntry", map[string]func(*jw, *registry.ControlListEntry){
+			"regime":      func(w *jw, x *registry.ControlListEntry) { x.Regime.MarshalGQL(w) },
+			"code":        func(w *jw, x *registry.ControlListEntry) { w.str(x.Code) },
+			"title":       func(w *jw, x *registry.ControlListEntry) { w.str(x.Title) },
+			"description": func(w *jw, x *registry.ControlListEntry) { w.strp(x.Description) },
 		}, map[string]*dlink{"citations": citations}),
 		{
 			name: "Citation",
@@ -245,11 +273,20 @@ func oneOf[P, T any](key func(P) *uuid.UUID, get func(*catalog.Catalog, context.
 	}
 }
 
-// listOf fetches each parent's list, with one call of get.
-func listOf[P, T any](key func(P) uuid.UUID, get func(*catalog.Catalog, context.Context, []uuid.UUID) (map[uuid.UUID][]*T, error)) func(context.Context, *catalog.Catalog, []any, dargs) ([]any, error) {
+// listOf fetches each parent's list, with one call of get for the distinct
+// keys.
+func listOf[P any, K comparable, T any](key func(P) K, get func(*catalog.Catalog, context.Context, []K) (map[K][]*T, error)) func(context.Context, *catalog.Catalog, []any, dargs) ([]any, error) {
 	return func(ctx context.Context, cat *catalog.Catalog, parents []any, _ dargs) ([]any, error) {
-		ids := distinct(len(parents), func(i int) *uuid.UUID { k := key(parents[i].(P)); return &k })
-		m, err := get(cat, ctx, ids)
+		keys := make([]K, 0, len(parents))
+		seen := make(map[K]struct{}, len(parents))
+		for _, p := range parents {
+			k := key(p.(P))
+			if _, ok := seen[k]; !ok {
+				seen[k] = struct{}{}
+				keys = append(keys, k)
+			}
+		}
+		m, err := get(cat, ctx, keys)
 		if err != nil {
 			return nil, err
 		}
@@ -264,6 +301,70 @@ func listOf[P, T any](key func(P) uuid.UUID, get func(*catalog.Catalog, context.
 		}
 		return out, nil
 	}
+}
+
+// evidenceDeployments fetches the deployments of each evidence row, in the
+// row's order, with one call for all rows, as the resolver's loader does;
+// a deployment the catalog does not return is left out.
+func evidenceDeployments(ctx context.Context, cat *catalog.Catalog, parents []any, _ dargs) ([]any, error) {
+	var ids []uuid.UUID
+	for _, p := range parents {
+		ids = append(ids, p.(*catalog.EvidenceRow).DeploymentIDs...)
+	}
+	m, err := cat.Deployments(ctx, distinct(len(ids), func(i int) *uuid.UUID { return &ids[i] }))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]any, len(parents))
+	for i, p := range parents {
+		row := p.(*catalog.EvidenceRow)
+		items := make([]any, 0, len(row.DeploymentIDs))
+		for _, id := range row.DeploymentIDs {
+			if d := m[id]; d != nil {
+				items = append(items, d)
+			}
+		}
+		out[i] = items
+	}
+	return out, nil
+}
+
+// evidenceFilter reads an EvidenceFilter as the resolver does, when it
+// holds only what needs no checking beyond GraphQL's own: technology slugs
+// and the two flags. IDs, country codes and confidence are gqlgen's.
+func evidenceFilter(in map[string]any, a *dargs) bool {
+	for name, v := range in {
+		if v == nil {
+			continue // null: as if absent, as Omittable.Value gives it
+		}
+		switch name {
+		case "technologySlugs":
+			list, ok := v.([]any)
+			if !ok {
+				return false
+			}
+			slugs := make([]string, len(list))
+			for i, x := range list {
+				if slugs[i], ok = x.(string); !ok {
+					return false
+				}
+			}
+			a.evidence.TechnologySlugs = slugs
+		case "controlled", "withAbuses":
+			b, ok := v.(bool)
+			if !ok {
+				return false
+			}
+			if name == "controlled" {
+				a.evidence.Controlled = &b
+			} else {
+				a.evidence.WithAbuses = &b
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // deploymentsOf pages each parent's deployments, as the resolvers'

@@ -189,7 +189,7 @@ func executableSchema(cfg Config) graphql.ExecutableSchema {
 		read = generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{Catalog: cfg.ReadCatalog, Editorial: cfg.Editorial}})
 	}
 	if !cfg.GQLGenOnly {
-		read = newDirectSchema(read, readCatalog)
+		read = newDirectSchema(read, readCatalog, cfg.Logger)
 	}
 	return routedSchema{ExecutableSchema: primary, read: read}
 }
