@@ -6,6 +6,7 @@ import (
 	"regexp"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"oversight/internal/registry"
 )
@@ -253,34 +254,65 @@ func (c *Catalog) CitationsByEntry(ctx context.Context, ids []uuid.UUID) (map[uu
 	v := registry.ViewerFrom(ctx)
 	out := make(map[uuid.UUID][]*registry.Citation, len(ids))
 	sources := map[uuid.UUID]*registry.Source{}
+	// Each row is scanned into the same scratch values, then copied. The
+	// named string types are scanned as plain strings and converted, and
+	// nullable text as pgtype.Text: pgx scans into a named type, or through
+	// a pointer to a pointer, by reflection, value by value, and a dossier
+	// reads thousands of citations. Destinations declared in the loop would
+	// each escape to the heap, row after row.
+	var (
+		cit                             registry.Citation
+		src                             registry.Source
+		entryType, stance, status, kind string
+		locator, quote, field, reason   pgtype.Text
+		publisher, url, archiveURL      pgtype.Text
+		publishedOn, accessedOn         pgtype.Text
+		language, sha256                pgtype.Text
+	)
+	dest := []any{&cit.EntryID, &cit.ID, &entryType, &cit.SourceID, &locator, &quote, &field, &stance,
+		&src.Version, &status, &reason, &src.PublishedAt, &src.UpdatedAt,
+		&src.Title, &kind, &publisher, &src.Authors, &url, &archiveURL, &publishedOn,
+		&accessedOn, &language, &sha256, &src.Confidential}
 	for rows.Next() {
-		var (
-			cit registry.Citation
-			src registry.Source
-		)
-		err := rows.Scan(&cit.EntryID, &cit.ID, &cit.EntryType, &cit.SourceID, &cit.Locator, &cit.Quote, &cit.Field, &cit.Stance,
-			&src.Version, &src.Status, &src.RetractionReason, &src.PublishedAt, &src.UpdatedAt,
-			&src.Title, &src.Kind, &src.Publisher, &src.Authors, &src.URL, &src.ArchiveURL, &src.PublishedOn,
-			&src.AccessedOn, &src.Language, &src.ContentSha256, &src.Confidential)
-		if err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("citations by entry: %w", err)
 		}
-		s, ok := sources[cit.SourceID]
+		c := new(registry.Citation)
+		*c = cit
+		c.EntryType, c.Stance = registry.EntryType(entryType), registry.CitationStance(stance)
+		c.Locator, c.Quote, c.Field = textPtr(locator), textPtr(quote), textPtr(field)
+		s, ok := sources[c.SourceID]
 		if !ok {
-			src.ID = cit.SourceID
-			v.RedactSource(&src)
-			s = &src
-			sources[cit.SourceID] = s
+			s = new(registry.Source)
+			*s = src
+			s.ID = c.SourceID
+			s.Status, s.Kind = registry.EntryStatus(status), registry.SourceKind(kind)
+			s.RetractionReason, s.Publisher = textPtr(reason), textPtr(publisher)
+			s.URL, s.ArchiveURL = (*registry.URL)(textPtr(url)), (*registry.URL)(textPtr(archiveURL))
+			s.PublishedOn = (*registry.PartialDate)(textPtr(publishedOn))
+			s.AccessedOn = (*registry.PartialDate)(textPtr(accessedOn))
+			s.Language, s.ContentSha256 = textPtr(language), textPtr(sha256)
+			v.RedactSource(s)
+			sources[c.SourceID] = s
 		}
-		cit.Source = s
-		cit.SourceConfidential = s.Confidential
-		v.RedactCitation(&cit, cit.SourceConfidential)
-		out[cit.EntryID] = append(out[cit.EntryID], &cit)
+		c.Source = s
+		c.SourceConfidential = s.Confidential
+		v.RedactCitation(c, c.SourceConfidential)
+		out[c.EntryID] = append(out[c.EntryID], c)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("citations by entry: %w", err)
 	}
 	return out, nil
+}
+
+// textPtr is t as a nullable string.
+func textPtr(t pgtype.Text) *string {
+	if !t.Valid {
+		return nil
+	}
+	s := t.String // not &t.String, which would move every t to the heap, NULL or not
+	return &s
 }
 
 // all lists every published entry of a type, ordered; for the short lists
