@@ -10,7 +10,8 @@ import (
 )
 
 // RegisterTypes teaches a connection to move github.com/google/uuid values
-// as PostgreSQL's 16-byte binary uuid. Left to itself, pgx sees that
+// as PostgreSQL's 16-byte binary uuid, and to scan the registry's string
+// types without reflection (tryRegistryString). Left to itself, pgx sees that
 // uuid.UUID is a sql.Scanner and a driver.Valuer and goes through text both
 // ways: every uuid read became a 36-character string and a parse, every
 // uuid parameter a string (after a failed plan that built an error). For a
@@ -21,6 +22,7 @@ func RegisterTypes(_ context.Context, conn *pgx.Conn) error {
 	t := &pgtype.Type{Name: "uuid", OID: pgtype.UUIDOID, Codec: uuidCodec{}}
 	m.RegisterType(t)
 	m.RegisterType(&pgtype.Type{Name: "_uuid", OID: pgtype.UUIDArrayOID, Codec: &pgtype.ArrayCodec{ElementType: t}})
+	m.TryWrapScanPlanFuncs = append([]pgtype.TryWrapScanPlanFunc{tryRegistryString}, m.TryWrapScanPlanFuncs...)
 	return nil
 }
 
