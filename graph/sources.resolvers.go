@@ -19,6 +19,11 @@ import (
 
 // Entry is the resolver for the entry field.
 func (r *citationResolver) Entry(ctx context.Context, obj *registry.Citation) (model.Entry, error) {
+	if obj.EntryType == "" {
+		// Lists of an entry's citations leave out the citing entry's type
+		// (see catalog.CitationsByEntry): read it, in one batch for all.
+		return r.entryAnyType(ctx, obj.EntryID)
+	}
 	return r.entryByID(ctx, obj.EntryType, obj.EntryID)
 }
 
