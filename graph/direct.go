@@ -3,8 +3,10 @@ package graph
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -60,22 +62,13 @@ func newDirectSchema(inner graphql.ExecutableSchema, cat *catalog.Catalog, logge
 		}
 		impl := append([]string{name}, def.Interfaces...)
 		for _, u := range schema.Types {
-			if u.Kind == ast.Union && contains(u.Types, name) {
+			if u.Kind == ast.Union && slices.Contains(u.Types, name) {
 				impl = append(impl, u.Name)
 			}
 		}
 		s.implementors[name] = impl
 	}
 	return s
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if x == y {
-			return true
-		}
-	}
-	return false
 }
 
 // Exec implements graphql.ExecutableSchema.
@@ -138,7 +131,7 @@ func (s directSchema) run(ctx context.Context, root []*pnode) (data []byte, err 
 	// Start at the size of the last answer (the hot shapes repeat), to
 	// save most of the buffer's doublings on a large one.
 	w.Grow(int(min(s.lastSize.Load(), maxSizeHint)))
-	w.object(root, nil)
+	w.object(root, value{})
 	s.lastSize.Store(int64(w.Len()))
 	return w.Bytes(), nil
 }
@@ -328,7 +321,7 @@ func (p planner) arguments(f graphql.CollectedField, l *dlink) (dargs, bool) {
 		if v == nil {
 			continue
 		}
-		if !contains(l.args, name) {
+		if !slices.Contains(l.args, name) {
 			return a, false
 		}
 		if name == "filter" {
@@ -371,93 +364,60 @@ func (p planner) arguments(f graphql.CollectedField, l *dlink) (dargs, bool) {
 	return a, true
 }
 
-// connection plans the selection on a connection of typ, and notes whether
-// it asks for totalCount (which costs a count).
+// The fields of the types every connection shares, and how each is written.
+var (
+	connectionFields = map[string]nodeKind{"totalCount": kTotal, "nodes": kNodes, "edges": kEdges, "pageInfo": kPageInfo}
+	edgeFields       = map[string]nodeKind{"cursor": kCursor, "node": kNode}
+	pageInfoFields   = map[string]nodeKind{"hasNextPage": kHasNext, "hasPreviousPage": kHasPrev, "startCursor": kStartCursor, "endCursor": kEndCursor}
+)
+
+// connection plans the selection on a connection of typ (the type
+// name+"Connection"), its edges and its pageInfo, and notes whether it asks
+// for totalCount (which costs a count).
 func (p planner) connection(sel ast.SelectionSet, name, typ string, page *catalog.Page) ([]*pnode, bool) {
-	connType, edgeType := name+"Connection", name+"Edge"
-	fs, ok := p.fields(sel, connType)
-	if !ok {
-		return nil, false
+	nodes := func(f graphql.CollectedField, n *pnode) (ok bool) {
+		n.sel, ok = p.selection(f.Selections, p.s.types[typ])
+		return ok
 	}
-	out := make([]*pnode, 0, len(fs))
-	for _, f := range fs {
-		n := &pnode{key: f.Alias}
-		switch f.Name {
-		case "__typename":
-			n.kind, n.typename = kTypename, connType
-		case "totalCount":
-			n.kind = kTotal
+	return p.fixed(sel, name+"Connection", connectionFields, func(f graphql.CollectedField, n *pnode) (ok bool) {
+		switch n.kind {
+		case kTotal:
 			page.WantTotal = true
-		case "nodes":
-			n.kind = kNodes
-			if n.sel, ok = p.selection(f.Selections, p.s.types[typ]); !ok {
-				return nil, false
-			}
-		case "edges":
-			n.kind = kEdges
-			if n.sel, ok = p.edge(f.Selections, edgeType, typ); !ok {
-				return nil, false
-			}
-		case "pageInfo":
-			n.kind = kPageInfo
-			if n.sel, ok = p.pageInfo(f.Selections); !ok {
-				return nil, false
-			}
-		default:
-			return nil, false
+		case kNodes:
+			return nodes(f, n)
+		case kEdges:
+			n.sel, ok = p.fixed(f.Selections, name+"Edge", edgeFields, func(f graphql.CollectedField, n *pnode) bool {
+				return n.kind != kNode || nodes(f, n)
+			})
+			return ok
+		case kPageInfo:
+			n.sel, ok = p.fixed(f.Selections, "PageInfo", pageInfoFields, nil)
+			return ok
 		}
-		out = append(out, n)
-	}
-	return out, true
+		return true
+	})
 }
 
-func (p planner) edge(sel ast.SelectionSet, edgeType, typ string) ([]*pnode, bool) {
-	fs, ok := p.fields(sel, edgeType)
+// fixed plans a selection on a type whose fields are kinds (and
+// __typename); sub, when set, plans what a field selects in turn.
+func (p planner) fixed(sel ast.SelectionSet, typeName string, kinds map[string]nodeKind, sub func(graphql.CollectedField, *pnode) bool) ([]*pnode, bool) {
+	fs, ok := p.fields(sel, typeName)
 	if !ok {
 		return nil, false
 	}
 	out := make([]*pnode, 0, len(fs))
 	for _, f := range fs {
 		n := &pnode{key: f.Alias}
-		switch f.Name {
-		case "__typename":
-			n.kind, n.typename = kTypename, edgeType
-		case "cursor":
-			n.kind = kCursor
-		case "node":
-			n.kind = kNode
-			if n.sel, ok = p.selection(f.Selections, p.s.types[typ]); !ok {
+		switch kind, known := kinds[f.Name]; {
+		case f.Name == "__typename":
+			n.kind, n.typename = kTypename, typeName
+		case !known:
+			return nil, false
+		default:
+			n.kind = kind
+			if sub != nil && !sub(f, n) {
 				return nil, false
 			}
-		default:
-			return nil, false
-		}
-		out = append(out, n)
-	}
-	return out, true
-}
-
-func (p planner) pageInfo(sel ast.SelectionSet) ([]*pnode, bool) {
-	fs, ok := p.fields(sel, "PageInfo")
-	if !ok {
-		return nil, false
-	}
-	out := make([]*pnode, 0, len(fs))
-	for _, f := range fs {
-		n := &pnode{key: f.Alias}
-		switch f.Name {
-		case "__typename":
-			n.kind, n.typename = kTypename, "PageInfo"
-		case "hasNextPage":
-			n.kind = kHasNext
-		case "hasPreviousPage":
-			n.kind = kHasPrev
-		case "startCursor":
-			n.kind = kStartCursor
-		case "endCursor":
-			n.kind = kEndCursor
-		default:
-			return nil, false
 		}
 		out = append(out, n)
 	}
@@ -465,7 +425,7 @@ func (p planner) pageInfo(sel ast.SelectionSet) ([]*pnode, bool) {
 }
 
 // errNull is a null where the schema promises a value: gqlgen reports it.
-var errNull = fmt.Errorf("direct read: null in a non-null field")
+var errNull = errors.New("direct read: null in a non-null field")
 
 // fetch reads every relation selected under sel for all of parents at once,
 // then the level below; sibling relations are read concurrently, each with
@@ -622,7 +582,16 @@ func (w *jw) key(k string) {
 	w.WriteString(`":`)
 }
 
-func (w *jw) object(sel []*pnode, obj any) {
+// value is what a selection is written from: an entry (obj), a page of a
+// connection (conn, for the connection and its pageInfo), or an edge (obj
+// and its cursor).
+type value struct {
+	obj    any
+	conn   *dconn
+	cursor catalog.Cursor
+}
+
+func (w *jw) object(sel []*pnode, v value) {
 	w.WriteByte('{')
 	for i, n := range sel {
 		if i > 0 {
@@ -631,24 +600,51 @@ func (w *jw) object(sel []*pnode, obj any) {
 		w.key(n.key)
 		switch n.kind {
 		case kScalar:
-			n.scalar(w, obj)
+			n.scalar(w, v.obj)
 		case kTypename:
 			w.str(n.typename)
 		case kLink:
-			v := n.vals[n.cur]
+			x := n.vals[n.cur]
 			n.cur++
 			switch n.link.kind {
 			case linkOne:
-				if v == nil {
+				if x == nil {
 					w.null()
 				} else {
-					w.object(n.sel, v)
+					w.object(n.sel, value{obj: x})
 				}
 			case linkList:
-				w.list(n.sel, v.([]any))
+				w.list(n.sel, x.([]any))
 			case linkConn:
-				w.connection(n.sel, v.(*dconn))
+				w.object(n.sel, value{conn: x.(*dconn)})
 			}
+		case kTotal:
+			w.WriteString(strconv.Itoa(v.conn.total))
+		case kNodes:
+			w.list(n.sel, v.conn.items)
+		case kEdges:
+			w.WriteByte('[')
+			for j, x := range v.conn.items {
+				if j > 0 {
+					w.WriteByte(',')
+				}
+				w.object(n.sel, value{obj: x, cursor: v.conn.cursors[j]})
+			}
+			w.WriteByte(']')
+		case kPageInfo:
+			w.object(n.sel, value{conn: v.conn})
+		case kCursor:
+			w.str(encodeCursor(v.cursor))
+		case kNode:
+			w.object(n.sel, value{obj: v.obj})
+		case kHasNext:
+			w.boolean(v.conn.hasNext)
+		case kHasPrev:
+			w.boolean(v.conn.hasPrev)
+		case kStartCursor:
+			w.cursorAt(v.conn, 0)
+		case kEndCursor:
+			w.cursorAt(v.conn, len(v.conn.items)-1)
 		}
 	}
 	w.WriteByte('}')
@@ -660,87 +656,16 @@ func (w *jw) list(sel []*pnode, items []any) {
 		if i > 0 {
 			w.WriteByte(',')
 		}
-		w.object(sel, x)
+		w.object(sel, value{obj: x})
 	}
 	w.WriteByte(']')
 }
 
-func (w *jw) connection(sel []*pnode, c *dconn) {
-	w.WriteByte('{')
-	for i, n := range sel {
-		if i > 0 {
-			w.WriteByte(',')
-		}
-		w.key(n.key)
-		switch n.kind {
-		case kTypename:
-			w.str(n.typename)
-		case kTotal:
-			w.WriteString(strconv.Itoa(c.total))
-		case kNodes:
-			w.list(n.sel, c.items)
-		case kEdges:
-			w.WriteByte('[')
-			for j, x := range c.items {
-				if j > 0 {
-					w.WriteByte(',')
-				}
-				w.edge(n.sel, x, c.cursors[j])
-			}
-			w.WriteByte(']')
-		case kPageInfo:
-			w.pageInfo(n.sel, c)
-		}
+// cursorAt writes the cursor of item i of a page, or null for an empty page.
+func (w *jw) cursorAt(c *dconn, i int) {
+	if len(c.items) == 0 {
+		w.null()
+		return
 	}
-	w.WriteByte('}')
-}
-
-func (w *jw) edge(sel []*pnode, node any, cur catalog.Cursor) {
-	w.WriteByte('{')
-	for i, n := range sel {
-		if i > 0 {
-			w.WriteByte(',')
-		}
-		w.key(n.key)
-		switch n.kind {
-		case kTypename:
-			w.str(n.typename)
-		case kCursor:
-			w.str(encodeCursor(cur))
-		case kNode:
-			w.object(n.sel, node)
-		}
-	}
-	w.WriteByte('}')
-}
-
-func (w *jw) pageInfo(sel []*pnode, c *dconn) {
-	w.WriteByte('{')
-	for i, n := range sel {
-		if i > 0 {
-			w.WriteByte(',')
-		}
-		w.key(n.key)
-		switch n.kind {
-		case kTypename:
-			w.str(n.typename)
-		case kHasNext:
-			w.boolean(c.hasNext)
-		case kHasPrev:
-			w.boolean(c.hasPrev)
-		case kStartCursor:
-			if len(c.items) == 0 {
-				w.null()
-			} else {
-				w.str(encodeCursor(c.cursors[0]))
-			}
-		case kEndCursor:
-			if len(c.items) == 0 {
-				w.null()
-			} else {
-				w.str(encodeCursor(c.cursors[len(c.items)-1]))
-			}
-		}
-	}
-	w.WriteByte('}')
+	w.str(encodeCursor(c.cursors[i]))
 }

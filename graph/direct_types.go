@@ -277,16 +277,7 @@ func oneOf[P, T any](key func(P) *uuid.UUID, get func(*catalog.Catalog, context.
 // keys.
 func listOf[P any, K comparable, T any](key func(P) K, get func(*catalog.Catalog, context.Context, []K) (map[K][]*T, error)) func(context.Context, *catalog.Catalog, []any, dargs) ([]any, error) {
 	return func(ctx context.Context, cat *catalog.Catalog, parents []any, _ dargs) ([]any, error) {
-		keys := make([]K, 0, len(parents))
-		seen := make(map[K]struct{}, len(parents))
-		for _, p := range parents {
-			k := key(p.(P))
-			if _, ok := seen[k]; !ok {
-				seen[k] = struct{}{}
-				keys = append(keys, k)
-			}
-		}
-		m, err := get(cat, ctx, keys)
+		m, err := get(cat, ctx, distinct(len(parents), func(i int) *K { k := key(parents[i].(P)); return &k }))
 		if err != nil {
 			return nil, err
 		}
@@ -391,9 +382,9 @@ func deploymentsOf[P any](of catalog.Nested, key func(P) uuid.UUID) *dlink {
 
 // distinct returns the distinct non-nil keys of n parents, in first-seen
 // order.
-func distinct(n int, key func(int) *uuid.UUID) []uuid.UUID {
-	seen := make(map[uuid.UUID]struct{}, n)
-	out := make([]uuid.UUID, 0, n)
+func distinct[K comparable](n int, key func(int) *K) []K {
+	seen := make(map[K]struct{}, n)
+	out := make([]K, 0, n)
 	for i := range n {
 		k := key(i)
 		if k == nil {
