@@ -21,11 +21,12 @@ var _ DB = (*pgxpool.Pool)(nil)
 
 // Catalog reads published entries.
 type Catalog struct {
-	db DB
+	db       DB
+	searches *searchCache // nil: every search is computed
 }
 
 // New returns a catalog reading from db.
-func New(db DB) *Catalog { return &Catalog{db: db} }
+func New(db DB) *Catalog { return &Catalog{db: db, searches: newSearchCache(db)} }
 
 // args collects positional parameters while a statement is written, so that
 // conditions read in order and the $n never drift from their values.

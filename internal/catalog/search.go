@@ -258,15 +258,25 @@ const approximate = "~"
 // That fallback runs only then, never ORed into the full-text predicate,
 // because a trigram match knows nothing of exclusions; excluded terms are
 // applied to its hits separately.
+//
+// An expensive page is kept and answered again while the registry is
+// unchanged (see searchCache).
 func (c *Catalog) Search(ctx context.Context, q SearchQuery, types []registry.EntryType, p Page) (*Conn[SearchHit], error) {
-	tables := searchTablesOf(types)
-	trigram := p.After != nil && strings.HasPrefix(p.After.Sort, approximate)
 	if p.After != nil {
 		// Any list's cursor decodes; only a search's holds a score.
 		if _, err := strconv.ParseFloat(strings.TrimPrefix(p.After.Sort, approximate), 32); err != nil {
 			return nil, registry.Invalid(errors.New("after: not a cursor of a search"))
 		}
 	}
+	return c.cachedSearch(ctx, searchKey(q, types, registry.ViewerFrom(ctx), p), func(ctx context.Context) (*Conn[SearchHit], error) {
+		return c.searchNow(ctx, q, types, p)
+	})
+}
+
+// searchNow computes a page of search hits.
+func (c *Catalog) searchNow(ctx context.Context, q SearchQuery, types []registry.EntryType, p Page) (*Conn[SearchHit], error) {
+	tables := searchTablesOf(types)
+	trigram := p.After != nil && strings.HasPrefix(p.After.Sort, approximate)
 	if !trigram {
 		conn, err := c.search(ctx, fullTextSearch(q, tables, registry.ViewerFrom(ctx), p), p)
 		if err != nil || conn.HasNext || len(conn.Items) > 0 || p.After != nil {

@@ -1,0 +1,275 @@
+package catalog
+
+import (
+	"context"
+	"reflect"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"oversight/internal/pgtest"
+	"oversight/internal/registry"
+	"oversight/seed"
+)
+
+// statementLog records the SQL a pool runs, batched statements included.
+type statementLog struct {
+	mu  sync.Mutex
+	sql []string
+}
+
+func (l *statementLog) add(sql string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sql = append(l.sql, sql)
+}
+
+// take returns the statements run since the last take.
+func (l *statementLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.sql
+	l.sql = nil
+	return out
+}
+
+func (l *statementLog) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	l.add(d.SQL)
+	return ctx
+}
+func (l *statementLog) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (l *statementLog) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+func (l *statementLog) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
+	l.add(d.SQL)
+}
+func (l *statementLog) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
+// TestSearchCacheFollowsTheRegistry checks that a kept search page is
+// answered again only while the registry is unchanged: the second identical
+// search runs nothing but the version read, a page asked for differently is
+// computed, and after a committed retraction the retracted hit is gone.
+func TestSearchCacheFollowsTheRegistry(t *testing.T) {
+	t.Parallel()
+	log := &statementLog{}
+	pool := pgtest.NewWithTracer(t, log)
+	ctx := t.Context()
+	d, err := seed.Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seed.Load(ctx, pool, d); err != nil {
+		t.Fatal(err)
+	}
+	c := New(pool)
+	if c.searches == nil {
+		t.Fatal("a catalog over a pool has no search cache")
+	}
+	c.searches.min = 0 // keep every page: the seed is too small for any search to be slow
+	q, err := ParseSearch("surveillance")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := Page{First: 3, WantTotal: true}
+	search := func(ctx context.Context, p Page) (*Conn[SearchHit], []string) {
+		t.Helper()
+		log.take()
+		conn, err := c.Search(ctx, q, nil, p)
+		if err != nil {
+			t.Fatalf("Search: %v", err)
+		}
+		return conn, log.take()
+	}
+
+	first, ran := search(ctx, page)
+	if len(first.Items) < 2 || first.Total < 2 {
+		t.Fatalf("the seed has %d hits (total %d) for %q; the test needs two", len(first.Items), first.Total, "surveillance")
+	}
+	if len(ran) < 2 {
+		t.Errorf("the first search ran %d statements (%q), want the version read and the search", len(ran), ran)
+	}
+	again, ran := search(ctx, page)
+	if !reflect.DeepEqual(again, first) {
+		t.Errorf("the kept page differs from the computed one:\n got %+v\nwant %+v", again, first)
+	}
+	if len(ran) != 1 {
+		t.Errorf("the second identical search ran %d statements (%q), want the version read only", len(ran), ran)
+	}
+	// What is handed out is a copy: changing it leaves the kept page alone.
+	again.Items[0].Score = -1
+	if kept, _ := search(ctx, page); kept.Items[0].Score == -1 {
+		t.Error("a request's change to its page changed the kept page")
+	}
+
+	// Another page, another viewer: computed, not taken from the first.
+	for name, tc := range map[string]struct {
+		ctx context.Context
+		p   Page
+	}{
+		"other page size": {ctx, Page{First: 2, WantTotal: true}},
+		"without total":   {ctx, Page{First: 3}},
+		"next page":       {ctx, Page{First: 3, WantTotal: true, After: &first.Cursors[0]}},
+		"editor":          {registry.WithViewer(ctx, registry.Viewer{UserID: uuid.New(), Role: registry.RoleEditor}), page},
+	} {
+		if _, ran := search(tc.ctx, tc.p); len(ran) < 2 {
+			t.Errorf("%s: ran %d statements (%q), want the search computed", name, len(ran), ran)
+		}
+	}
+
+	// A committed retraction moves the version on: the page is computed
+	// again, without the retracted entry.
+	top := first.Items[0].EntryID
+	if _, err := pool.Exec(ctx, `UPDATE entries SET status = 'RETRACTED', retraction_reason = 'test' WHERE id = $1`, top); err != nil {
+		t.Fatal(err)
+	}
+	after, ran := search(ctx, page)
+	if len(ran) < 2 {
+		t.Errorf("after a retraction the search ran %d statements (%q), want it computed", len(ran), ran)
+	}
+	for _, h := range after.Items {
+		if h.EntryID == top {
+			t.Errorf("after its retraction, %s is still a hit", top)
+		}
+	}
+	if after.Total != first.Total-1 {
+		t.Errorf("after a retraction the total is %d, want %d", after.Total, first.Total-1)
+	}
+}
+
+// TestRegistryVersionMovesAtCommit checks migration 0012's counter: a
+// transaction's writes move it once, and only when they commit, so that no
+// reader sees the new version before the data.
+func TestRegistryVersionMovesAtCommit(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.New(t)
+	ctx := t.Context()
+	version := func() int64 {
+		t.Helper()
+		var v int64
+		if err := pool.QueryRow(ctx, `SELECT version FROM registry_version`).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	write := func(tx pgx.Tx, name string) {
+		t.Helper()
+		id := uuid.New()
+		if _, err := tx.Exec(ctx, `INSERT INTO entries (id, entry_type, version) VALUES ($1, 'TECHNOLOGY', 1)`, id); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO technologies (id, slug, name) VALUES ($1, $2, $2)`, id, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	v0 := version()
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(tx, "one")
+	write(tx, "two")
+	if got := version(); got != v0 {
+		t.Errorf("before commit another connection reads version %d, want %d", got, v0)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := version(); got != v0+1 {
+		t.Errorf("after a committed transaction of four writes the version is %d, want %d", got, v0+1)
+	}
+
+	tx, err = pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(tx, "three")
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := version(); got != v0+1 {
+		t.Errorf("after a rolled-back transaction the version is %d, want %d", got, v0+1)
+	}
+
+	if _, err := pool.Exec(ctx, `UPDATE technologies SET name = 'One' WHERE slug = 'one'`); err != nil {
+		t.Fatal(err)
+	}
+	if got := version(); got != v0+2 {
+		t.Errorf("after a single committed statement the version is %d, want %d", got, v0+2)
+	}
+	var pending int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM registry_version_pending`).Scan(&pending); err != nil {
+		t.Fatal(err)
+	}
+	if pending != 0 {
+		t.Errorf("registry_version_pending holds %d rows after every transaction ended, want none", pending)
+	}
+}
+
+func TestSearchKey(t *testing.T) {
+	t.Parallel()
+	parse := func(s string) SearchQuery {
+		q, err := ParseSearch(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return q
+	}
+	anon := registry.Viewer{}
+	editor := registry.Viewer{UserID: uuid.New(), Role: registry.RoleEditor}
+	cursor := &Cursor{Sort: "0.5", ID: uuid.New()}
+	base := searchKey(parse("camera -mosque"), []registry.EntryType{registry.TypeVendor, registry.TypeState}, anon, Page{First: 20})
+	same := []string{
+		searchKey(parse("  camera   -mosque "), []registry.EntryType{registry.TypeState, registry.TypeVendor}, anon, Page{First: 20}),
+		searchKey(parse("camera -mosque"), []registry.EntryType{registry.TypeState, registry.TypeVendor, registry.TypeState}, anon, Page{First: 20}),
+	}
+	for _, k := range same {
+		if k != base {
+			t.Errorf("searchKey = %q, want %q: the same search", k, base)
+		}
+	}
+	different := map[string]string{
+		"query":     searchKey(parse("camera mosque"), []registry.EntryType{registry.TypeVendor, registry.TypeState}, anon, Page{First: 20}),
+		"phrase":    searchKey(parse(`"camera -mosque"`), []registry.EntryType{registry.TypeVendor, registry.TypeState}, anon, Page{First: 20}),
+		"or":        searchKey(parse("camera OR -mosque x"), []registry.EntryType{registry.TypeVendor, registry.TypeState}, anon, Page{First: 20}),
+		"types":     searchKey(parse("camera -mosque"), []registry.EntryType{registry.TypeVendor}, anon, Page{First: 20}),
+		"all types": searchKey(parse("camera -mosque"), nil, anon, Page{First: 20}),
+		"viewer":    searchKey(parse("camera -mosque"), []registry.EntryType{registry.TypeVendor, registry.TypeState}, editor, Page{First: 20}),
+		"first":     searchKey(parse("camera -mosque"), []registry.EntryType{registry.TypeVendor, registry.TypeState}, anon, Page{First: 21}),
+		"total":     searchKey(parse("camera -mosque"), []registry.EntryType{registry.TypeVendor, registry.TypeState}, anon, Page{First: 20, WantTotal: true}),
+		"after":     searchKey(parse("camera -mosque"), []registry.EntryType{registry.TypeVendor, registry.TypeState}, anon, Page{First: 20, After: cursor}),
+	}
+	for name, k := range different {
+		if k == base {
+			t.Errorf("%s: searchKey = %q, the same as another search's", name, k)
+		}
+	}
+}
+
+// TestSearchCacheDropsTheLeastRecentlyUsed checks the cache's bound.
+func TestSearchCacheDropsTheLeastRecentlyUsed(t *testing.T) {
+	t.Parallel()
+	sc := &searchCache{size: 2, pages: map[string]*cachedSearch{}}
+	page := func(n int) *Conn[SearchHit] { return &Conn[SearchHit]{Total: n} }
+	sc.put("a", 1, page(1))
+	sc.put("b", 1, page(2))
+	if sc.get("a", 1) == nil { // a is now more recent than b
+		t.Fatal("a was not kept")
+	}
+	sc.put("c", 1, page(3))
+	if sc.get("b", 1) != nil {
+		t.Error("b, the least recently used, was kept beyond the bound")
+	}
+	if got := sc.get("a", 1); got == nil || got.Total != 1 {
+		t.Errorf("a = %+v, want the page kept", got)
+	}
+	if sc.get("c", 2) != nil {
+		t.Error("a page kept at version 1 was answered at version 2")
+	}
+	if sc.get("c", 1) != nil {
+		t.Error("a page found out of date was kept")
+	}
+}
