@@ -170,6 +170,9 @@ type dlink struct {
 	// the direct path can read what was given; ok false sends the query to
 	// gqlgen. Without it, only a null or absent filter is taken.
 	filter func(in map[string]any, a *dargs) (ok bool)
+	// narrow, when set, sees what is asked of the relation's elements and
+	// may tell fetch to read less (dargs.sourceBrief).
+	narrow func(sel []*pnode, a *dargs)
 	fetch  func(ctx context.Context, cat *catalog.Catalog, parents []any, a dargs) ([]any, error)
 }
 
@@ -178,6 +181,9 @@ type dargs struct {
 	page     catalog.Page
 	slug     string
 	evidence catalog.EvidenceFilter
+	// sourceBrief: the citations' sources are asked for no more than
+	// catalog.SourceBrief.
+	sourceBrief bool
 }
 
 // dconn is one page of a connection.
@@ -226,6 +232,7 @@ const (
 // writer meets the parents; cur is the writer's place).
 type pnode struct {
 	key      string
+	name     string // the field's name
 	kind     nodeKind
 	scalar   func(w *jw, obj any)
 	typename string
@@ -273,7 +280,7 @@ func (p planner) selection(sel ast.SelectionSet, t *dtype) ([]*pnode, bool) {
 	}
 	out := make([]*pnode, 0, len(fs))
 	for _, f := range fs {
-		n := &pnode{key: f.Alias}
+		n := &pnode{key: f.Alias, name: f.Name}
 		if f.Name == "__typename" {
 			n.kind, n.typename = kTypename, t.name
 			out = append(out, n)
@@ -306,6 +313,9 @@ func (p planner) selection(sel ast.SelectionSet, t *dtype) ([]*pnode, bool) {
 		}
 		if !ok {
 			return nil, false
+		}
+		if l.narrow != nil {
+			l.narrow(n.sel, &n.args)
 		}
 		out = append(out, n)
 	}
@@ -407,7 +417,7 @@ func (p planner) fixed(sel ast.SelectionSet, typeName string, kinds map[string]n
 	}
 	out := make([]*pnode, 0, len(fs))
 	for _, f := range fs {
-		n := &pnode{key: f.Alias}
+		n := &pnode{key: f.Alias, name: f.Name}
 		switch kind, known := kinds[f.Name]; {
 		case f.Name == "__typename":
 			n.kind, n.typename = kTypename, typeName

@@ -67,6 +67,13 @@ var directQueries = []struct {
 	{"evidence with the flags", `{ a: exportControlEvidence(filter: {controlled: true, withAbuses: true}) { totalCount nodes { vendor { name } } }
 		b: exportControlEvidence(filter: {controlled: false}) { totalCount nodes { vendor { name } } }
 		c: exportControlEvidence(filter: {technologySlugs: []}) { totalCount nodes { vendor { name } } } }`, nil},
+	{"the benchmark's dossier, whose sources are brief", `query($slug: String!) { vendor(slug: $slug) { id slug name countryCode description
+		citations { quote source { id title confidential } }
+		products { id name citations { quote source { id title kind confidential __typename } } }
+		designations { id listedOn removedOn legalReference list { id code } citations { quote source { id title confidential } } }
+		deployments(first: 100) { nodes { id startDate confidence state { id countryCode }
+			citations { quote source { id title confidential } }
+			abuses { id title citations { quote source { id title confidential } } } } } } }`, map[string]any{"slug": "hikcam"}},
 	{"an empty page", `{ states(first: 0) { ` + directPage + ` nodes { id } } }`, nil},
 	{"a missing vendor", `{ vendor(slug: "no-such-vendor") { id } }`, nil},
 }

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"io"
+	"slices"
 	"strconv"
 
 	"github.com/google/uuid"
@@ -17,7 +18,17 @@ import (
 // makes the catalog call its resolver's loader makes (entries.resolvers.go),
 // with every parent's key at once.
 func directTypes() map[string]*dtype {
-	citations := &dlink{kind: linkList, typ: "Citation", fetch: listOf(func(x registry.Entry) uuid.UUID { return x.EntryMeta().ID }, (*catalog.Catalog).CitationsByEntry)}
+	citationsOf := func(get func(*catalog.Catalog, context.Context, []uuid.UUID) (map[uuid.UUID][]*registry.Citation, error)) func(context.Context, *catalog.Catalog, []any, dargs) ([]any, error) {
+		return listOf(func(x registry.Entry) uuid.UUID { return x.EntryMeta().ID }, get)
+	}
+	full, brief := citationsOf((*catalog.Catalog).CitationsByEntry), citationsOf((*catalog.Catalog).CitationsWithSourceTitles)
+	citations := &dlink{kind: linkList, typ: "Citation", narrow: briefSources,
+		fetch: func(ctx context.Context, cat *catalog.Catalog, parents []any, a dargs) ([]any, error) {
+			if a.sourceBrief {
+				return brief(ctx, cat, parents, a)
+			}
+			return full(ctx, cat, parents, a)
+		}}
 	types := []*dtype{
 		{
 			name: "Query",
@@ -188,6 +199,22 @@ func directTypes() map[string]*dtype {
 		m[t.name] = t
 	}
 	return m
+}
+
+// briefSources marks a list of citations whose sources are asked for
+// nothing beyond catalog.SourceBrief, which the catalog reads cheaper.
+func briefSources(sel []*pnode, a *dargs) {
+	for _, n := range sel {
+		if n.name != "source" {
+			continue
+		}
+		for _, f := range n.sel {
+			if f.kind != kTypename && !slices.Contains(catalog.SourceBrief, f.name) {
+				return
+			}
+		}
+	}
+	a.sourceBrief = true
 }
 
 // nodeEntry is what every entry type's Go value has: its metadata and its

@@ -233,20 +233,40 @@ var citedSourceColumns = regexp.MustCompile(`\bt\.`).ReplaceAllString(sourcesTab
 // vendor's products) for the one field that needs it, Citation.entry,
 // which reads it itself.
 func (c *Catalog) CitationsByEntry(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*registry.Citation, error) {
+	return c.citationsByEntry(ctx, ids, false)
+}
+
+// CitationsWithSourceTitles is CitationsByEntry for a caller that reads of
+// each source only its ID, title, kind and confidentiality (sourceBrief):
+// the rest of the Source is left zero. A dossier asks for nothing more, and
+// the source's publication metadata is a lookup in entries per citation,
+// about a third of the statement's reads.
+func (c *Catalog) CitationsWithSourceTitles(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*registry.Citation, error) {
+	return c.citationsByEntry(ctx, ids, true)
+}
+
+// SourceBrief are the Source fields CitationsWithSourceTitles reads, as
+// GraphQL names them.
+var SourceBrief = []string{"id", "title", "kind", "confidential"}
+
+func (c *Catalog) citationsByEntry(ctx context.Context, ids []uuid.UUID, brief bool) (map[uuid.UUID][]*registry.Citation, error) {
 	// The source's columns are sourcesTable's, scanned by hand below rather
 	// than by name, for speed (a wide query reads thousands of citations): a
 	// column added to the table without a destination here fails every
 	// read of citations rather than going missing.
+	columns := `se.version, se.status, se.retraction_reason, se.published_at, se.updated_at, ` + citedSourceColumns
+	join := `JOIN entries se ON se.id = c.source_id`
+	if brief {
+		columns, join = `s.title, s.kind, s.confidential`, ``
+	}
 	rows, err := c.db.Query(ctx, `
 		SELECT q.id, x.*
 		FROM unnest($1::uuid[]) AS q (id)
 		CROSS JOIN LATERAL (
-			SELECT c.id, c.source_id, c.locator, c.quote, c.field, c.stance,
-			       se.version, se.status, se.retraction_reason, se.published_at, se.updated_at,
-			       `+citedSourceColumns+`
+			SELECT c.id, c.source_id, c.locator, c.quote, c.field, c.stance, `+columns+`
 			FROM citations c
 			JOIN sources s ON s.id = c.source_id
-			JOIN entries se ON se.id = c.source_id
+			`+join+`
 			WHERE c.entry_id = q.id
 			ORDER BY c.position
 			OFFSET 0
@@ -277,6 +297,10 @@ func (c *Catalog) CitationsByEntry(ctx context.Context, ids []uuid.UUID) (map[uu
 		&src.Version, &status, &reason, &src.PublishedAt, &src.UpdatedAt,
 		&src.Title, &kind, &publisher, &src.Authors, &url, &archiveURL, &publishedOn,
 		&accessedOn, &language, &sha256, &src.Confidential}
+	if brief {
+		dest = []any{&cit.EntryID, &cit.ID, &cit.SourceID, &locator, &quote, &field, &stance,
+			&src.Title, &kind, &src.Confidential}
+	}
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("citations by entry: %w", err)
