@@ -18,7 +18,7 @@
 #   MIXED_RATE     requests/s of the fixed-rate mixed load              [10]
 #   PACED          workloads run alone at a fixed rate, NAME=RATE,...
 #                  (latency at a given load rather than at saturation)
-#                                                  [evidence=10,dossier=2,wide=2]
+#                                                  [evidence=10,search=10,dossier=2,wide=2]
 #   IMPORT_N       changes in the bulk import                           [100000]
 #   MERGE_N        changes in the merged submission                     [1000]
 #   KEEP_DB        1: keep the benchmark database afterwards            [0]
