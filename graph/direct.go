@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"slices"
 	"strconv"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"oversight/internal/catalog"
+	"oversight/internal/registry"
 )
 
 // Direct reads: the hot read shapes without gqlgen's executor.
@@ -146,6 +148,9 @@ type dtype struct {
 	name    string
 	scalars map[string]func(w *jw, obj any)
 	links   map[string]*dlink
+	// goType is the Go type of the type's values, for the entry types: an
+	// abstract relation (dlink.abstract) picks the selection to write by it.
+	goType reflect.Type
 }
 
 type linkKind int
@@ -159,10 +164,13 @@ const (
 // dlink is a relation: fetch returns one value per parent, in the parents'
 // order: an object or nil (linkOne), a []any (linkList) or a *dconn.
 type dlink struct {
-	kind    linkKind
-	typ     string // the element type's name
-	conn    string // linkConn: the connection's name, before "Connection"; typ if empty
-	nonNull bool   // linkOne only: null is an error
+	kind linkKind
+	typ  string // the element type's name
+	// abstract: typ is an interface (Entry), and each value is written
+	// with the selection planned for its own type (linkOne only).
+	abstract bool
+	conn     string // linkConn: the connection's name, before "Connection"; typ if empty
+	nonNull  bool   // linkOne only: null is an error
 	// args are the arguments the relation takes; paged relations take first
 	// and after. Others send the query to gqlgen.
 	args []string
@@ -181,6 +189,8 @@ type dargs struct {
 	page     catalog.Page
 	slug     string
 	evidence catalog.EvidenceFilter
+	search   catalog.SearchQuery
+	types    []registry.EntryType
 	// sourceBrief: the citations' sources are asked for no more than
 	// catalog.SourceBrief.
 	sourceBrief bool
@@ -239,8 +249,11 @@ type pnode struct {
 	link     *dlink
 	args     dargs
 	sel      []*pnode
-	vals     []any
-	cur      int
+	// alts replace sel under an abstract relation: the selection planned
+	// for each concrete type, by its values' Go type.
+	alts map[reflect.Type][]*pnode
+	vals []any
+	cur  int
 }
 
 // planner turns an operation's selections into pnodes, or says it cannot.
@@ -308,6 +321,8 @@ func (p planner) selection(sel ast.SelectionSet, t *dtype) ([]*pnode, bool) {
 				name = l.typ
 			}
 			n.sel, ok = p.connection(f.Selections, name, l.typ, &n.args.page)
+		} else if l.abstract {
+			n.alts, ok = p.alternatives(f.Selections, l.typ)
 		} else {
 			n.sel, ok = p.selection(f.Selections, p.s.types[l.typ])
 		}
@@ -320,6 +335,24 @@ func (p planner) selection(sel ast.SelectionSet, t *dtype) ([]*pnode, bool) {
 		out = append(out, n)
 	}
 	return out, true
+}
+
+// alternatives plans a selection on an interface once for each type the
+// direct path knows that implements it. A value of another type makes the
+// fetch fail, and gqlgen answer.
+func (p planner) alternatives(sel ast.SelectionSet, iface string) (map[reflect.Type][]*pnode, bool) {
+	alts := map[reflect.Type][]*pnode{}
+	for _, t := range p.s.types {
+		if t.goType == nil || !slices.Contains(p.s.implementors[t.name], iface) {
+			continue
+		}
+		s, ok := p.selection(sel, t)
+		if !ok {
+			return nil, false
+		}
+		alts[t.goType] = s
+	}
+	return alts, len(alts) > 0
 }
 
 // arguments reads a relation's arguments: only those it takes, with valid
@@ -370,6 +403,31 @@ func (p planner) arguments(f graphql.CollectedField, l *dlink) (dargs, bool) {
 			return a, false
 		}
 		a.slug = s
+	}
+	if v, ok := args["query"]; ok {
+		// An invalid query is gqlgen's to report.
+		s, ok := v.(string)
+		if !ok {
+			return a, false
+		}
+		q, err := catalog.ParseSearch(s)
+		if err != nil {
+			return a, false
+		}
+		a.search = q
+	}
+	if v := args["types"]; v != nil {
+		vs, ok := v.([]any)
+		if !ok {
+			return a, false
+		}
+		for _, x := range vs {
+			var t registry.EntryType
+			if err := t.UnmarshalGQL(x); err != nil {
+				return a, false
+			}
+			a.types = append(a.types, t)
+		}
 	}
 	return a, true
 }
@@ -501,6 +559,9 @@ func (s directSchema) fetchLink(ctx context.Context, n *pnode, parents []any) er
 			}
 			children = append(children, v)
 		}
+		if n.alts != nil {
+			return s.fetchAlternatives(ctx, n.alts, children)
+		}
 		return s.fetch(ctx, n.sel, children)
 	case linkList:
 		for _, v := range vals {
@@ -527,6 +588,29 @@ func (s directSchema) fetchLink(ctx context.Context, n *pnode, parents []any) er
 					}
 				}
 			}
+		}
+	}
+	return nil
+}
+
+// fetchAlternatives reads the level below an abstract relation: for the
+// values of each type, in their order, what that type's selection asks.
+func (s directSchema) fetchAlternatives(ctx context.Context, alts map[reflect.Type][]*pnode, children []any) error {
+	var types []reflect.Type
+	byType := map[reflect.Type][]any{}
+	for _, c := range children {
+		t := reflect.TypeOf(c)
+		if _, ok := alts[t]; !ok {
+			return fmt.Errorf("direct read: no selection planned for %s", t)
+		}
+		if _, seen := byType[t]; !seen {
+			types = append(types, t)
+		}
+		byType[t] = append(byType[t], c)
+	}
+	for _, t := range types {
+		if err := s.fetch(ctx, alts[t], byType[t]); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -618,9 +702,12 @@ func (w *jw) object(sel []*pnode, v value) {
 			n.cur++
 			switch n.link.kind {
 			case linkOne:
-				if x == nil {
+				switch {
+				case x == nil:
 					w.null()
-				} else {
+				case n.alts != nil:
+					w.object(n.alts[reflect.TypeOf(x)], value{obj: x})
+				default:
 					w.object(n.sel, value{obj: x})
 				}
 			case linkList:

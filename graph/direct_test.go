@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -42,6 +43,15 @@ const (
 		abuses { id title ` + directCitations + ` }`
 	directState = directMeta + ` countryCode name summary ` + directCitations +
 		` deployments(first: 30) { ` + directPage + ` nodes { ` + directDeploy + ` } }`
+	directSearchPage = `totalCount __typename pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor __typename node { score } }`
+	directHit        = `entryType score snippet __typename entry { __typename ... on Entry { ` + directMeta + ` }
+		... on Vendor { slug name products { id name } } ... on Source { title kind url confidential }
+		... on Abuse { title state { id name } } ... on Deployment { startDate vendor { id slug } }
+		... on Product { name } ... on State { name } ... on Technology { slug } ... on ControlListEntry { code }
+		... on Designation { listedOn } ... on DesignationList { code }
+		... on Agency { name agencyKind: kind description state { id name } ` + directCitations + ` }
+		... on ReligiousCommunity { name religion description ` + directCitations + ` }
+		... on VendorResponse { requestedOn replyStatus respondedOn summary responder: vendor { id slug } ` + directCitations + ` } }`
 )
 
 // directQueries are answered by the direct path: wantDirect says so.
@@ -74,6 +84,13 @@ var directQueries = []struct {
 		deployments(first: 100) { nodes { id startDate confidence state { id countryCode }
 			citations { quote source { id title confidential } }
 			abuses { id title citations { quote source { id title confidential } } } } } } }`, map[string]any{"slug": "hikcam"}},
+	{"search, every field, every type", `{ search(query: "hikcam OR pegasus OR spyware OR camera OR surveillance OR intrusion OR entity OR about OR police OR muslims OR buddhists OR china OR deployment OR reason OR witness", first: 100) { ` +
+		directSearchPage + ` nodes { ` + directHit + ` } } }`, nil},
+	{"search, the benchmark's", `query($q: String!) { search(query: $q, first: 20) { totalCount nodes { entryType score snippet entry { id } } } }`,
+		map[string]any{"q": "hikcam"}},
+	{"search of some types, a page after a cursor", `query($after: String) { search(query: "spyware OR camera", types: [PRODUCT, TECHNOLOGY], first: 2, after: $after) {
+		` + directSearchPage + ` nodes { entryType entry { id } } } }`, map[string]any{"after": nil}},
+	{"search with no hit", `{ search(query: "nothing-matches-this", first: 5) { ` + directSearchPage + ` nodes { score } } }`, nil},
 	{"an empty page", `{ states(first: 0) { ` + directPage + ` nodes { id } } }`, nil},
 	{"a missing vendor", `{ vendor(slug: "no-such-vendor") { id } }`, nil},
 }
@@ -101,6 +118,9 @@ var gqlgenQueries = []struct {
 	{"an evidence filter it does not read", `{ exportControlEvidence(filter: {minConfidence: CONFIRMED}) { totalCount } }`, nil, false},
 	{"an evidence filter with country codes", `{ exportControlEvidence(filter: {stateCountryCodes: ["CN"], technologySlugs: ["spyware"]}) { totalCount } }`, nil, false},
 	{"introspection", `{ __schema { queryType { name } } }`, nil, false},
+	{"a search hit asking what it does not answer", `{ search(query: "hikcam") { nodes { entryType entry { id ... on VendorResponse { about { id } } } } } }`, nil, false},
+	{"a search query that is invalid", `{ search(query: "   ") { totalCount } }`, nil, true},
+	{"a search cursor of another list", `{ search(query: "hikcam", after: "bogus") { totalCount } }`, nil, true},
 }
 
 // TestDirectReadsAnswerAsGQLGen checks the direct read path against gqlgen's
@@ -150,7 +170,7 @@ func TestDirectReadsAnswerAsGQLGen(t *testing.T) {
 				want, _ := serve(t, gqlgen, v.v, q.query, q.vars)
 				got, answered := serve(t, direct, v.v, q.query, q.vars)
 				if answered != q.wantDirect {
-					t.Errorf("direct path answered = %t, want %t", answered, q.wantDirect)
+					t.Errorf("direct path answered = %t, want %t; %.600s", answered, q.wantDirect, want)
 				}
 				if got != want {
 					t.Errorf("answers differ\n direct: %s\n gqlgen: %s", clip(got, want), clip(want, got))
@@ -169,6 +189,25 @@ func TestDirectReadsAnswerAsGQLGen(t *testing.T) {
 		got, _ := serve(t, direct, registry.Anonymous, `{ states(first: 30) { nodes { citations { entry { __typename id ... on State { name } } } } } }`, nil)
 		if !strings.Contains(got, `"entry":{"__typename":"State","id":"`) || strings.Contains(got, `"errors"`) {
 			t.Errorf("want the states' citations to lead back to their states, got %s", got)
+		}
+	})
+
+	t.Run("search answers hits of every entry type", func(t *testing.T) {
+		q := directQueries[slices.IndexFunc(directQueries, func(q struct {
+			name  string
+			query string
+			vars  map[string]any
+		}) bool {
+			return q.name == "search, every field, every type"
+		})]
+		got, answered := serve(t, direct, registry.Anonymous, q.query, q.vars)
+		if !answered {
+			t.Fatalf("the direct path did not answer: %s", got)
+		}
+		for _, typ := range registry.EntryTypes {
+			if !strings.Contains(got, `"entryType":"`+string(typ)+`"`) {
+				t.Errorf("no hit of type %s: the query no longer tests it", typ)
+			}
 		}
 	})
 

@@ -2,7 +2,9 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"strconv"
 
@@ -43,6 +45,11 @@ func directTypes() map[string]*dtype {
 						c, err := cat.ExportControlEvidence(ctx, a.evidence, a.page)
 						return []any{toConn(c, a.page)}, err
 					}},
+				"search": {kind: linkConn, typ: "SearchHit", conn: "Search", args: []string{"query", "types", "first", "after"},
+					fetch: func(ctx context.Context, cat *catalog.Catalog, _ []any, a dargs) ([]any, error) {
+						c, err := cat.Search(ctx, a.search, a.types, a.page)
+						return []any{toConn(c, a.page)}, err
+					}},
 				"vendor": {kind: linkOne, typ: "Vendor", args: []string{"slug"},
 					fetch: func(ctx context.Context, cat *catalog.Catalog, _ []any, a dargs) ([]any, error) {
 						v, err := cat.VendorBySlug(ctx, a.slug)
@@ -75,6 +82,28 @@ func directTypes() map[string]*dtype {
 			"products":     {kind: linkList, typ: "Product", fetch: listOf(func(x *registry.Vendor) uuid.UUID { return x.ID }, (*catalog.Catalog).ProductsByVendor)},
 			"designations": {kind: linkList, typ: "Designation", fetch: listOf(func(x *registry.Vendor) uuid.UUID { return x.ID }, (*catalog.Catalog).DesignationsByVendor)},
 			"deployments":  deploymentsOf(catalog.DeploymentsOfVendor, func(x *registry.Vendor) uuid.UUID { return x.ID }),
+		}),
+		entryType("Agency", map[string]func(*jw, *registry.Agency){
+			"name":        func(w *jw, x *registry.Agency) { w.str(x.Name) },
+			"kind":        func(w *jw, x *registry.Agency) { w.strp(x.Kind) },
+			"description": func(w *jw, x *registry.Agency) { w.strp(x.Description) },
+		}, map[string]*dlink{
+			"citations": citations,
+			"state":     {kind: linkOne, typ: "State", nonNull: true, fetch: oneOf(func(x *registry.Agency) *uuid.UUID { return &x.StateID }, (*catalog.Catalog).States)},
+		}),
+		entryType("ReligiousCommunity", map[string]func(*jw, *registry.Community){
+			"name":        func(w *jw, x *registry.Community) { w.str(x.Name) },
+			"religion":    func(w *jw, x *registry.Community) { w.strp(x.Religion) },
+			"description": func(w *jw, x *registry.Community) { w.strp(x.Description) },
+		}, map[string]*dlink{"citations": citations}),
+		entryType("VendorResponse", map[string]func(*jw, *registry.VendorResponse){
+			"requestedOn": func(w *jw, x *registry.VendorResponse) { opt(w, x.RequestedOn) },
+			"replyStatus": func(w *jw, x *registry.VendorResponse) { x.ReplyStatus.MarshalGQL(w) },
+			"respondedOn": func(w *jw, x *registry.VendorResponse) { opt(w, x.RespondedOn) },
+			"summary":     func(w *jw, x *registry.VendorResponse) { w.strp(x.Summary) },
+		}, map[string]*dlink{
+			"citations": citations,
+			"vendor":    {kind: linkOne, typ: "Vendor", nonNull: true, fetch: oneOf(func(x *registry.VendorResponse) *uuid.UUID { return &x.VendorID }, (*catalog.Catalog).Vendors)},
 		}),
 		entryType("Technology", map[string]func(*jw, *registry.Technology){
 			"slug":        func(w *jw, x *registry.Technology) { w.str(x.Slug) },
@@ -170,6 +199,17 @@ func directTypes() map[string]*dtype {
 			"description": func(w *jw, x *registry.ControlListEntry) { w.strp(x.Description) },
 		}, map[string]*dlink{"citations": citations}),
 		{
+			name: "SearchHit",
+			scalars: scalarsOf(map[string]func(*jw, *catalog.SearchHit){
+				"entryType": func(w *jw, x *catalog.SearchHit) { x.EntryType.MarshalGQL(w) },
+				"score":     func(w *jw, x *catalog.SearchHit) { fmt.Fprintf(w, "%g", x.Score) }, // as graphql.MarshalFloatContext
+				"snippet":   func(w *jw, x *catalog.SearchHit) { w.strp(x.Snippet) },
+			}),
+			links: map[string]*dlink{
+				"entry": {kind: linkOne, typ: "Entry", abstract: true, nonNull: true, fetch: searchHitEntries},
+			},
+		},
+		{
 			name: "Citation",
 			scalars: scalarsOf(map[string]func(*jw, *registry.Citation){
 				"id":      func(w *jw, x *registry.Citation) { w.str(x.NodeID()) },
@@ -237,7 +277,7 @@ func entryType[T any, PT interface {
 	s["retractionReason"] = func(w *jw, obj any) { w.strp(meta(obj).RetractionReason) }
 	s["publishedAt"] = func(w *jw, obj any) { scalars.MarshalDateTime(meta(obj).PublishedAt).MarshalGQL(w) }
 	s["updatedAt"] = func(w *jw, obj any) { scalars.MarshalDateTime(meta(obj).UpdatedAt).MarshalGQL(w) }
-	return &dtype{name: name, scalars: s, links: links}
+	return &dtype{name: name, scalars: s, links: links, goType: reflect.TypeFor[*T]()}
 }
 
 func scalarsOf[PT any](own map[string]func(*jw, PT)) map[string]func(*jw, any) {
@@ -319,6 +359,70 @@ func listOf[P any, K comparable, T any](key func(P) K, get func(*catalog.Catalog
 		}
 		return out, nil
 	}
+}
+
+// entriesByType read entries of one type by ID, for the types the direct
+// path knows: the calls the resolvers' loaders make (entryByID).
+var entriesByType = map[registry.EntryType]func(context.Context, *catalog.Catalog, []uuid.UUID) (map[uuid.UUID]any, error){
+	registry.TypeState:            anyOf((*catalog.Catalog).States),
+	registry.TypeVendor:           anyOf((*catalog.Catalog).Vendors),
+	registry.TypeProduct:          anyOf((*catalog.Catalog).Products),
+	registry.TypeTechnology:       anyOf((*catalog.Catalog).Technologies),
+	registry.TypeDeployment:       anyOf((*catalog.Catalog).Deployments),
+	registry.TypeAbuse:            anyOf((*catalog.Catalog).Abuses),
+	registry.TypeDesignationList:  anyOf((*catalog.Catalog).DesignationLists),
+	registry.TypeDesignation:      anyOf((*catalog.Catalog).Designations),
+	registry.TypeControlListEntry: anyOf((*catalog.Catalog).ControlListEntries),
+	registry.TypeSource:           anyOf((*catalog.Catalog).Sources),
+	registry.TypeAgency:           anyOf((*catalog.Catalog).Agencies),
+	registry.TypeCommunity:        anyOf((*catalog.Catalog).Communities),
+	registry.TypeVendorResponse:   anyOf((*catalog.Catalog).VendorResponses),
+}
+
+func anyOf[T any](get func(*catalog.Catalog, context.Context, []uuid.UUID) (map[uuid.UUID]*T, error)) func(context.Context, *catalog.Catalog, []uuid.UUID) (map[uuid.UUID]any, error) {
+	return func(ctx context.Context, cat *catalog.Catalog, ids []uuid.UUID) (map[uuid.UUID]any, error) {
+		m, err := get(cat, ctx, ids)
+		out := make(map[uuid.UUID]any, len(m))
+		for id, x := range m {
+			out[id] = x
+		}
+		return out, err
+	}
+}
+
+// searchHitEntries fetches the entry of each search hit, with one call per
+// entry type among them. A hit of a type the direct path does not know is
+// an error, and gqlgen answers.
+func searchHitEntries(ctx context.Context, cat *catalog.Catalog, parents []any, _ dargs) ([]any, error) {
+	var types []registry.EntryType
+	ids := map[registry.EntryType][]uuid.UUID{}
+	for _, p := range parents {
+		h := p.(*catalog.SearchHit)
+		if _, seen := ids[h.EntryType]; !seen {
+			types = append(types, h.EntryType)
+		}
+		ids[h.EntryType] = append(ids[h.EntryType], h.EntryID)
+	}
+	got := map[registry.EntryType]map[uuid.UUID]any{}
+	for _, t := range types {
+		get, ok := entriesByType[t]
+		if !ok {
+			return nil, fmt.Errorf("direct read: search hit of type %s", t)
+		}
+		m, err := get(ctx, cat, ids[t])
+		if err != nil {
+			return nil, err
+		}
+		got[t] = m
+	}
+	out := make([]any, len(parents))
+	for i, p := range parents {
+		h := p.(*catalog.SearchHit)
+		if x, ok := got[h.EntryType][h.EntryID]; ok {
+			out[i] = x
+		}
+	}
+	return out, nil
 }
 
 // evidenceDeployments fetches the deployments of each evidence row, in the
