@@ -243,7 +243,7 @@ for wl in wide dossier evidence search; do
 	"$bt" capture -db "$db_url" -body "$out/$wl.oversight.json" -out "$out/$wl.oversight.sql.jsonl" >"$out/$wl.capture.txt"
 	if "$bt" replay -db "$db_url" -in "$out/$wl.oversight.sql.jsonl" -script "$out/$wl.sql-oversight.pgbench" \
 		-answer "$out/$wl.oversight.answer.json" >"$out/$wl.replay.txt" 2>&1; then
-		note "- $wl: Oversight's SQL ($(cut -d' ' -f1 <"$out/$wl.capture.txt") statements) replayed returns every ID of Oversight's answer"
+		note "- $wl: Oversight's SQL ($(cat "$out/$wl.capture.txt")) replayed returns every ID of Oversight's answer"
 	else
 		note "- $wl: Oversight's SQL replayed does NOT return Oversight's answer: $(cat "$out/$wl.replay.txt")"
 		fail=1
