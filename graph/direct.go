@@ -192,7 +192,7 @@ type dargs struct {
 	search   catalog.SearchQuery
 	types    []registry.EntryType
 	// sourceBrief: the citations' sources are asked for no more than
-	// catalog.SourceBrief.
+	// briefSource.
 	sourceBrief bool
 }
 

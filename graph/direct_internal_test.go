@@ -4,7 +4,7 @@ import "testing"
 
 // TestBriefSources checks when a list of citations may be read with brief
 // sources: only when no selection of their source asks for more than
-// catalog.SourceBrief.
+// briefSource.
 func TestBriefSources(t *testing.T) {
 	t.Parallel()
 	field := func(name string) *pnode { return &pnode{key: name, name: name, kind: kScalar} }

@@ -90,6 +90,7 @@ var directQueries = []struct {
 		map[string]any{"q": "hikcam"}},
 	{"search of some types, a page after a cursor", `query($after: String) { search(query: "spyware OR camera", types: [PRODUCT, TECHNOLOGY], first: 2, after: $after) {
 		` + directSearchPage + ` nodes { entryType entry { id } } } }`, map[string]any{"after": nil}},
+	{"search, approximate names when nothing matches", `{ search(query: "Hikcm") { ` + directSearchPage + ` nodes { entryType score snippet entry { id ... on Vendor { name } } } } }`, nil},
 	{"search with no hit", `{ search(query: "nothing-matches-this", first: 5) { ` + directSearchPage + ` nodes { score } } }`, nil},
 	{"an empty page", `{ states(first: 0) { ` + directPage + ` nodes { id } } }`, nil},
 	{"a missing vendor", `{ vendor(slug: "no-such-vendor") { id } }`, nil},

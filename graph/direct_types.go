@@ -241,15 +241,19 @@ func directTypes() map[string]*dtype {
 	return m
 }
 
+// briefSource are the Source fields catalog.CitationsWithSourceTitles
+// fills.
+var briefSource = []string{"id", "title", "kind", "confidential"}
+
 // briefSources marks a list of citations whose sources are asked for
-// nothing beyond catalog.SourceBrief, which the catalog reads cheaper.
+// nothing beyond briefSource, which the catalog reads cheaper.
 func briefSources(sel []*pnode, a *dargs) {
 	for _, n := range sel {
 		if n.name != "source" {
 			continue
 		}
 		for _, f := range n.sel {
-			if f.kind != kTypename && !slices.Contains(catalog.SourceBrief, f.name) {
+			if f.kind != kTypename && !slices.Contains(briefSource, f.name) {
 				return
 			}
 		}

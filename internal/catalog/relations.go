@@ -237,17 +237,13 @@ func (c *Catalog) CitationsByEntry(ctx context.Context, ids []uuid.UUID) (map[uu
 }
 
 // CitationsWithSourceTitles is CitationsByEntry for a caller that reads of
-// each source only its ID, title, kind and confidentiality (sourceBrief):
-// the rest of the Source is left zero. A dossier asks for nothing more, and
+// each source only its ID, title, kind and confidentiality: the rest of the
+// Source is left zero. A dossier asks for nothing more, and
 // the source's publication metadata is a lookup in entries per citation,
 // about a third of the statement's reads.
 func (c *Catalog) CitationsWithSourceTitles(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*registry.Citation, error) {
 	return c.citationsByEntry(ctx, ids, true)
 }
-
-// SourceBrief are the Source fields CitationsWithSourceTitles reads, as
-// GraphQL names them.
-var SourceBrief = []string{"id", "title", "kind", "confidential"}
 
 func (c *Catalog) citationsByEntry(ctx context.Context, ids []uuid.UUID, brief bool) (map[uuid.UUID][]*registry.Citation, error) {
 	// The source's columns are sourcesTable's, scanned by hand below rather

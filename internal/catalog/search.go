@@ -268,7 +268,7 @@ func (c *Catalog) Search(ctx context.Context, q SearchQuery, types []registry.En
 			return nil, registry.Invalid(errors.New("after: not a cursor of a search"))
 		}
 	}
-	return c.cachedSearch(ctx, searchKey(q, types, registry.ViewerFrom(ctx), p), func(ctx context.Context) (*Conn[SearchHit], error) {
+	return c.cachedSearch(ctx, searchKey(q, types, registry.ViewerFrom(ctx), p), func(ctx context.Context, c *Catalog) (*Conn[SearchHit], error) {
 		return c.searchNow(ctx, q, types, p)
 	})
 }

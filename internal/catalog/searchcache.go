@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/singleflight"
 
@@ -36,17 +37,18 @@ const (
 )
 
 type searchCache struct {
+	pool *pgxpool.Pool
 	min  time.Duration
 	size int
 
 	mu    sync.Mutex
-	pages map[string]*cachedSearch
+	pages map[string]*keptPage
 	tick  uint64
 
 	group singleflight.Group
 }
 
-type cachedSearch struct {
+type keptPage struct {
 	version int64
 	conn    *Conn[SearchHit]
 	used    uint64
@@ -57,22 +59,21 @@ type cachedSearch struct {
 // in its pages without having moved the version, and another reader could
 // then be answered with data that is later rolled back.
 func newSearchCache(db DB) *searchCache {
-	if _, ok := db.(*pgxpool.Pool); !ok {
+	pool, ok := db.(*pgxpool.Pool)
+	if !ok {
 		return nil
 	}
-	return &searchCache{min: searchCacheMin, size: searchCacheSize, pages: map[string]*cachedSearch{}}
+	return &searchCache{pool: pool, min: searchCacheMin, size: searchCacheSize, pages: map[string]*keptPage{}}
 }
 
-// get returns the page kept under key at version, if any.
+// get returns the page kept under key at version, if any. A page kept at
+// another version is left for put to replace: a reader on a replica that
+// lags may read an older version than the page's.
 func (sc *searchCache) get(key string, version int64) *Conn[SearchHit] {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	e, ok := sc.pages[key]
-	if !ok {
-		return nil
-	}
-	if e.version != version {
-		delete(sc.pages, key)
+	if !ok || e.version != version {
 		return nil
 	}
 	sc.tick++
@@ -80,12 +81,16 @@ func (sc *searchCache) get(key string, version int64) *Conn[SearchHit] {
 	return e.conn
 }
 
-// put keeps conn under key at version, making room by dropping the least
-// recently used page.
+// put keeps conn under key at version, unless a page of a later version is
+// kept there, making room by dropping the least recently used page.
 func (sc *searchCache) put(key string, version int64, conn *Conn[SearchHit]) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	if _, ok := sc.pages[key]; !ok && len(sc.pages) >= sc.size {
+	e, ok := sc.pages[key]
+	switch {
+	case ok && e.version > version:
+		return
+	case !ok && len(sc.pages) >= sc.size:
 		var oldest string
 		var at uint64
 		for k, e := range sc.pages {
@@ -96,7 +101,7 @@ func (sc *searchCache) put(key string, version int64, conn *Conn[SearchHit]) {
 		delete(sc.pages, oldest)
 	}
 	sc.tick++
-	sc.pages[key] = &cachedSearch{version: version, conn: conn, used: sc.tick}
+	sc.pages[key] = &keptPage{version: version, conn: conn, used: sc.tick}
 }
 
 // searchKey is what a search's page depends on: the parsed query, the
@@ -127,40 +132,75 @@ func searchKey(q SearchQuery, types []registry.EntryType, v registry.Viewer, p P
 	return b.String()
 }
 
+// registryVersion is the statement that reads the registry's version.
+const registryVersion = `SELECT version FROM registry_version`
+
 // cachedSearch answers from the cache, or computes the page with compute
 // and keeps it if it was expensive.
-func (c *Catalog) cachedSearch(ctx context.Context, key string, compute func(context.Context) (*Conn[SearchHit], error)) (*Conn[SearchHit], error) {
+func (c *Catalog) cachedSearch(ctx context.Context, key string, compute func(context.Context, *Catalog) (*Conn[SearchHit], error)) (*Conn[SearchHit], error) {
 	sc := c.searches
 	if sc == nil {
-		return compute(ctx)
+		return compute(ctx, c)
 	}
 	var version int64
-	if err := c.db.QueryRow(ctx, `SELECT version FROM registry_version`).Scan(&version); err != nil {
+	if err := c.db.QueryRow(ctx, registryVersion).Scan(&version); err != nil {
 		return nil, fmt.Errorf("search: registry version: %w", err)
 	}
 	if conn := sc.get(key, version); conn != nil {
 		return conn.clone(), nil
 	}
-	// The version read above is no later than the data the computation
-	// will see, so the page is kept under a version it is at least as new
-	// as: a write in between only costs the next search a miss.
-	v, err, _ := sc.group.Do(fmt.Sprintf("%d|%s", version, key), func() (any, error) {
-		start := time.Now()
-		conn, err := compute(ctx)
-		if err == nil && time.Since(start) >= sc.min {
-			sc.put(key, version, conn)
+	// Searches that miss at the same version share one computation. One
+	// that read a later version computes its own: it must see the write
+	// that moved the version, which a computation already under way may
+	// not. Each waits only as long as its own client does.
+	flight := fmt.Sprintf("%d|%s", version, key)
+	for range 3 {
+		ch := sc.group.DoChan(flight, func() (any, error) { return c.computeKept(ctx, key, compute) })
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case r := <-ch:
+			if r.Err != nil && ctx.Err() == nil && (errors.Is(r.Err, context.Canceled) || errors.Is(r.Err, context.DeadlineExceeded)) {
+				// The computation this one waited on was given up by its
+				// own client; this one's is still waiting: go again,
+				// leading or behind another that is.
+				continue
+			}
+			if r.Err != nil {
+				return nil, r.Err
+			}
+			return r.Val.(*Conn[SearchHit]).clone(), nil
 		}
-		return conn, err
-	})
+	}
+	return c.computeKept(ctx, key, compute)
+}
+
+// computeKept computes a page in a read-only repeatable-read transaction,
+// with the registry's version it reads first, and keeps the page under that
+// version if it was expensive. One snapshot for both: with a pool of
+// replicas behind the connection string, two statements could otherwise
+// be answered by two servers, and a page computed from a replica that lags
+// be kept under the version read from one that does not.
+func (c *Catalog) computeKept(ctx context.Context, key string, compute func(context.Context, *Catalog) (*Conn[SearchHit], error)) (*Conn[SearchHit], error) {
+	sc := c.searches
+	tx, err := sc.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		if ctx.Err() == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
-			// The search this one waited on was cancelled by its own
-			// client; this one's client is still waiting.
-			return compute(ctx)
-		}
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	var version int64
+	if err := tx.QueryRow(ctx, registryVersion).Scan(&version); err != nil {
+		return nil, fmt.Errorf("search: registry version: %w", err)
+	}
+	start := time.Now()
+	conn, err := compute(ctx, New(tx))
+	if err != nil {
 		return nil, err
 	}
-	return v.(*Conn[SearchHit]).clone(), nil
+	if time.Since(start) >= sc.min {
+		sc.put(key, version, conn)
+	}
+	return conn, nil
 }
 
 // clone copies the page and its items, so that a kept page is never

@@ -2,10 +2,13 @@ package catalog
 
 import (
 	"context"
-	"reflect"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
@@ -68,6 +71,14 @@ func TestSearchCacheFollowsTheRegistry(t *testing.T) {
 	if c.searches == nil {
 		t.Fatal("a catalog over a pool has no search cache")
 	}
+	if tx, err := pool.Begin(ctx); err != nil {
+		t.Fatal(err)
+	} else {
+		if New(tx).searches != nil {
+			t.Error("a catalog over a transaction has a search cache: it would keep uncommitted data")
+		}
+		_ = tx.Rollback(ctx)
+	}
 	c.searches.min = 0 // keep every page: the seed is too small for any search to be slow
 	q, err := ParseSearch("surveillance")
 	if err != nil {
@@ -92,8 +103,8 @@ func TestSearchCacheFollowsTheRegistry(t *testing.T) {
 		t.Errorf("the first search ran %d statements (%q), want the version read and the search", len(ran), ran)
 	}
 	again, ran := search(ctx, page)
-	if !reflect.DeepEqual(again, first) {
-		t.Errorf("the kept page differs from the computed one:\n got %+v\nwant %+v", again, first)
+	if diff := cmp.Diff(first, again); diff != "" {
+		t.Errorf("the kept page differs from the computed one (-computed +kept):\n%s", diff)
 	}
 	if len(ran) != 1 {
 		t.Errorf("the second identical search ran %d statements (%q), want the version read only", len(ran), ran)
@@ -105,18 +116,21 @@ func TestSearchCacheFollowsTheRegistry(t *testing.T) {
 	}
 
 	// Another page, another viewer: computed, not taken from the first.
-	for name, tc := range map[string]struct {
-		ctx context.Context
-		p   Page
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		p    Page
 	}{
-		"other page size": {ctx, Page{First: 2, WantTotal: true}},
-		"without total":   {ctx, Page{First: 3}},
-		"next page":       {ctx, Page{First: 3, WantTotal: true, After: &first.Cursors[0]}},
-		"editor":          {registry.WithViewer(ctx, registry.Viewer{UserID: uuid.New(), Role: registry.RoleEditor}), page},
+		{"other page size", ctx, Page{First: 2, WantTotal: true}},
+		{"without total", ctx, Page{First: 3}},
+		{"next page", ctx, Page{First: 3, WantTotal: true, After: &first.Cursors[0]}},
+		{"editor", registry.WithViewer(ctx, registry.Viewer{UserID: uuid.New(), Role: registry.RoleEditor}), page},
 	} {
-		if _, ran := search(tc.ctx, tc.p); len(ran) < 2 {
-			t.Errorf("%s: ran %d statements (%q), want the search computed", name, len(ran), ran)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			if _, ran := search(tc.ctx, tc.p); len(ran) < 2 {
+				t.Errorf("ran %d statements (%q), want the search computed", len(ran), ran)
+			}
+		})
 	}
 
 	// A committed retraction moves the version on: the page is computed
@@ -252,7 +266,7 @@ func TestSearchKey(t *testing.T) {
 // TestSearchCacheDropsTheLeastRecentlyUsed checks the cache's bound.
 func TestSearchCacheDropsTheLeastRecentlyUsed(t *testing.T) {
 	t.Parallel()
-	sc := &searchCache{size: 2, pages: map[string]*cachedSearch{}}
+	sc := &searchCache{size: 2, pages: map[string]*keptPage{}}
 	page := func(n int) *Conn[SearchHit] { return &Conn[SearchHit]{Total: n} }
 	sc.put("a", 1, page(1))
 	sc.put("b", 1, page(2))
@@ -269,7 +283,201 @@ func TestSearchCacheDropsTheLeastRecentlyUsed(t *testing.T) {
 	if sc.get("c", 2) != nil {
 		t.Error("a page kept at version 1 was answered at version 2")
 	}
-	if sc.get("c", 1) != nil {
-		t.Error("a page found out of date was kept")
+	// A page computed at an older version (on a replica that lags) does
+	// not replace a newer one.
+	sc.put("a", 5, page(5))
+	sc.put("a", 4, page(4))
+	if got := sc.get("a", 5); got == nil || got.Total != 5 {
+		t.Errorf("a at version 5 = %+v, want the page kept at version 5", got)
+	}
+	if sc.get("a", 4) != nil {
+		t.Error("a page of an older version replaced a newer one")
+	}
+}
+
+// TestKeptSearchesKeepViewersApart checks, end to end, that a page kept for
+// an editor (who may match confidential quotes) is never an anonymous
+// reader's: a word found only in a quote of a confidential source finds
+// its entry for the editor, and nothing for the anonymous reader, before
+// and after both pages are kept.
+func TestKeptSearchesKeepViewersApart(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.New(t)
+	ctx := t.Context()
+	d, err := seed.Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seed.Load(ctx, pool, d); err != nil {
+		t.Fatal(err)
+	}
+	// A citation with a word found nowhere else in the registry; its
+	// source made confidential.
+	var entryID uuid.UUID
+	var sourceID, word string
+	err = pool.QueryRow(ctx, `
+		SELECT c.entry_id, c.source_id::text, w.word
+		FROM citations c, LATERAL ts_stat(format('SELECT %L::tsvector', c.search)) w
+		WHERE w.nentry = 1 AND length(w.word) > 6 AND w.word ~ '^[a-z]+$'
+		  AND NOT EXISTS (SELECT 1 FROM citations o WHERE o.id <> c.id AND o.search @@ to_tsquery('english_unaccent', quote_literal(w.word)))
+		ORDER BY c.id, w.word LIMIT 1`).Scan(&entryID, &sourceID, &word)
+	if err != nil {
+		t.Fatalf("find a word of one quote: %v", err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE sources SET confidential = true WHERE id = $1::uuid`, sourceID); err != nil {
+		t.Fatal(err)
+	}
+	q, err := ParseSearch(word)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := New(pool)
+	c.searches.min = 0
+	editor := registry.WithViewer(ctx, registry.Viewer{UserID: uuid.New(), Role: registry.RoleEditor})
+	found := func(ctx context.Context) bool {
+		t.Helper()
+		conn, err := c.Search(ctx, q, nil, Page{First: 20, WantTotal: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range conn.Items {
+			if h.EntryID == entryID {
+				return true
+			}
+		}
+		return false
+	}
+	for round := range 2 { // computed, then kept
+		if !found(editor) {
+			t.Errorf("round %d: an editor's search for %q, quoted from a confidential source, does not find %s", round, word, entryID)
+		}
+		if found(ctx) {
+			t.Errorf("round %d: an anonymous search for %q finds %s through a confidential quote", round, word, entryID)
+		}
+	}
+}
+
+// TestSearchesThatMissShareOneComputation checks the waits of concurrent
+// misses: they share the computation; one that stops waiting returns at
+// once with its own context's error; and when the client of the
+// computation gives up, a search still waiting computes the page itself.
+func TestSearchesThatMissShareOneComputation(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.New(t)
+	ctx := t.Context()
+	type result struct {
+		conn *Conn[SearchHit]
+		err  error
+	}
+	// blocking is a computation that starts, then waits for release (or
+	// for its client to give up).
+	type blocking struct {
+		computed         atomic.Int32
+		started, release chan struct{}
+	}
+	newBlocking := func() *blocking { return &blocking{started: make(chan struct{}, 4), release: make(chan struct{})} }
+	compute := func(b *blocking) func(context.Context, *Catalog) (*Conn[SearchHit], error) {
+		return func(ctx context.Context, _ *Catalog) (*Conn[SearchHit], error) {
+			b.computed.Add(1)
+			b.started <- struct{}{}
+			select {
+			case <-b.release:
+				return &Conn[SearchHit]{Total: 7}, nil
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+	}
+	run := func(c *Catalog, ctx context.Context, b *blocking) <-chan result {
+		out := make(chan result, 1)
+		go func() {
+			conn, err := c.cachedSearch(ctx, "key", compute(b))
+			out <- result{conn, err}
+		}()
+		return out
+	}
+	wait := func(ch <-chan result) result {
+		t.Helper()
+		select {
+		case r := <-ch:
+			return r
+		case <-time.After(30 * time.Second):
+			t.Fatal("a search is still waiting")
+			return result{}
+		}
+	}
+
+	t.Run("shared", func(t *testing.T) {
+		c := New(pool)
+		c.searches.min = 0 // a search that comes too late to join finds the page kept
+		b := newBlocking()
+		leader := run(c, ctx, b)
+		<-b.started
+		waiter := run(c, ctx, b)
+		close(b.release)
+		for _, r := range []result{wait(leader), wait(waiter)} {
+			if r.err != nil || r.conn.Total != 7 {
+				t.Errorf("search = %+v, %v; want the computed page", r.conn, r.err)
+			}
+		}
+		if n := b.computed.Load(); n != 1 {
+			t.Errorf("computed %d times, want once", n)
+		}
+	})
+
+	t.Run("a waiter gives up", func(t *testing.T) {
+		c := New(pool)
+		b := newBlocking()
+		leader := run(c, ctx, b)
+		<-b.started
+		short, cancel := context.WithCancel(ctx)
+		waiter := run(c, short, b)
+		cancel()
+		if r := wait(waiter); !errors.Is(r.err, context.Canceled) {
+			t.Errorf("the waiter that gave up got %+v, %v; want its own context's error, before the computation ends", r.conn, r.err)
+		}
+		close(b.release)
+		if r := wait(leader); r.err != nil {
+			t.Errorf("the leader got %v", r.err)
+		}
+	})
+
+	t.Run("the leader gives up", func(t *testing.T) {
+		c := New(pool)
+		b := newBlocking()
+		short, cancel := context.WithCancel(ctx)
+		leader := run(c, short, b)
+		<-b.started
+		waiter := run(c, ctx, b)
+		cancel()
+		if r := wait(leader); !errors.Is(r.err, context.Canceled) {
+			t.Errorf("the leader that gave up got %v, want context.Canceled", r.err)
+		}
+		close(b.release)
+		if r := wait(waiter); r.err != nil || r.conn.Total != 7 {
+			t.Errorf("the waiter got %+v, %v; want the page", r.conn, r.err)
+		}
+	})
+}
+
+// TestEveryTableSearchReadsMovesTheVersion checks that each table a search
+// reads has migration 0012's trigger, so that a new entry type cannot be
+// left out of the registry's version.
+func TestEveryTableSearchReadsMovesTheVersion(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.New(t)
+	tables := []string{"entries", "citations", "sources", "entry_quotes"}
+	for _, st := range searchTables {
+		tables = append(tables, st.table)
+	}
+	for _, table := range tables {
+		var n int
+		if err := pool.QueryRow(t.Context(), `SELECT count(*) FROM pg_trigger
+			WHERE tgrelid = $1::regclass AND tgname = $1 || '_registry_version'`, table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Errorf("%s has no %s_registry_version trigger: its writes would not move the registry's version", table, table)
+		}
 	}
 }

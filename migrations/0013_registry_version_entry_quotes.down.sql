@@ -1,0 +1,1 @@
+DROP TRIGGER entry_quotes_registry_version ON entry_quotes;
