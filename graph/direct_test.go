@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -9,10 +10,12 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"oversight/graph"
 	"oversight/internal/catalog"
@@ -212,6 +215,13 @@ func TestDirectReadsAnswerAsGQLGen(t *testing.T) {
 		}
 	})
 
+	t.Run("search falls back to approximate names", func(t *testing.T) {
+		got, answered := serve(t, direct, registry.Anonymous, `{ search(query: "Hikcm") { nodes { entry { ... on Vendor { name } } } } }`, nil)
+		if !answered || !strings.Contains(got, `"name":"HikCam Digital"`) {
+			t.Errorf("want HikCam Digital found for a misspelling, answered directly; got %t, %s", answered, got)
+		}
+	})
+
 	t.Run("confidential details stay hidden", func(t *testing.T) {
 		q, vars := vendorDossier("hikcam")
 		got, answered := serve(t, direct, registry.Anonymous, q, vars)
@@ -222,6 +232,69 @@ func TestDirectReadsAnswerAsGQLGen(t *testing.T) {
 			t.Errorf("an anonymous dossier shows a confidential detail: ...%s...", got[max(0, i-80):min(len(got), i+80)])
 		}
 	})
+}
+
+// sqlLog records the SQL text of each statement a pool runs.
+type sqlLog struct {
+	mu  sync.Mutex
+	sql []string
+}
+
+func (l *sqlLog) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sql = append(l.sql, d.SQL)
+	return ctx
+}
+
+func (l *sqlLog) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// take returns the statements run since the last take.
+func (l *sqlLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.sql
+	l.sql = nil
+	return out
+}
+
+// TestBriefSourcesSkipTheirMetadata checks that the direct path reads a
+// list of citations without their sources' entry rows when the query asks
+// nothing of the sources that those rows hold, and with them otherwise.
+func TestBriefSourcesSkipTheirMetadata(t *testing.T) {
+	t.Parallel()
+	log := &sqlLog{}
+	f := newFixtureWith(t, log)
+	h := graph.NewGraphQLHandler(graph.Config{Catalog: catalog.New(f.pool), Logger: slog.New(slog.DiscardHandler)})
+	for _, tc := range []struct {
+		name, source string
+		joins        bool
+	}{
+		{"brief", "id title kind confidential", false},
+		{"with a URL", "id title url", true},
+		{"with publication metadata", "id title publishedAt", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			log.take()
+			got, answered := serve(t, h, registry.Anonymous, `query($slug: String!) { vendor(slug: $slug) {
+				citations { quote source { `+tc.source+` } } } }`, map[string]any{"slug": "hikcam"})
+			if !answered || strings.Contains(got, `"errors"`) || !strings.Contains(got, `"source":{"id":`) {
+				t.Fatalf("want the vendor's cited sources, answered directly; got %t, %s", answered, got)
+			}
+			var citations []string
+			for _, sql := range log.take() {
+				if strings.Contains(sql, "FROM citations c") {
+					citations = append(citations, sql)
+				}
+			}
+			if len(citations) != 1 {
+				t.Fatalf("read citations with %d statements, want 1: %q", len(citations), citations)
+			}
+			if joins := strings.Contains(citations[0], "JOIN entries se"); joins != tc.joins {
+				t.Errorf("the citations statement joins the sources' entry rows: %t, want %t\n%s", joins, tc.joins, citations[0])
+			}
+		})
+	}
 }
 
 // serve posts one query to h as viewer v, and reports whether the direct

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"oversight/internal/pgtest"
 	"oversight/internal/registry"
@@ -51,6 +52,21 @@ func (l *statementLog) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.Tra
 }
 func (l *statementLog) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
 
+// seededPool is a fresh database holding the seed registry, its statements
+// traced by tracer if not nil.
+func seededPool(t *testing.T, tracer pgx.QueryTracer) *pgxpool.Pool {
+	t.Helper()
+	pool := pgtest.NewWithTracer(t, tracer)
+	d, err := seed.Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seed.Load(t.Context(), pool, d); err != nil {
+		t.Fatal(err)
+	}
+	return pool
+}
+
 // TestSearchCacheFollowsTheRegistry checks that a kept search page is
 // answered again only while the registry is unchanged: the second identical
 // search runs nothing but the version read, a page asked for differently is
@@ -58,15 +74,8 @@ func (l *statementLog) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchE
 func TestSearchCacheFollowsTheRegistry(t *testing.T) {
 	t.Parallel()
 	log := &statementLog{}
-	pool := pgtest.NewWithTracer(t, log)
+	pool := seededPool(t, log)
 	ctx := t.Context()
-	d, err := seed.Registry()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := seed.Load(ctx, pool, d); err != nil {
-		t.Fatal(err)
-	}
 	c := New(pool)
 	if c.searches == nil {
 		t.Fatal("a catalog over a pool has no search cache")
@@ -302,20 +311,13 @@ func TestSearchCacheDropsTheLeastRecentlyUsed(t *testing.T) {
 // and after both pages are kept.
 func TestKeptSearchesKeepViewersApart(t *testing.T) {
 	t.Parallel()
-	pool := pgtest.New(t)
+	pool := seededPool(t, nil)
 	ctx := t.Context()
-	d, err := seed.Registry()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := seed.Load(ctx, pool, d); err != nil {
-		t.Fatal(err)
-	}
 	// A citation with a word found nowhere else in the registry; its
 	// source made confidential.
 	var entryID uuid.UUID
 	var sourceID, word string
-	err = pool.QueryRow(ctx, `
+	err := pool.QueryRow(ctx, `
 		SELECT c.entry_id, c.source_id::text, w.word
 		FROM citations c, LATERAL ts_stat(format('SELECT %L::tsvector', c.search)) w
 		WHERE w.nentry = 1 AND length(w.word) > 6 AND w.word ~ '^[a-z]+$'
