@@ -111,7 +111,9 @@ func NewGraphQLHandler(cfg Config) http.Handler {
 	}
 	srv := handler.New(executableSchema(cfg))
 	srv.AddTransport(httpTransport{maxAge: maxAge})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
+	queryCache := lru.New[*ast.QueryDocument](queryCacheSize)
+	srv.SetQueryCache(queryCache)
+	srv.SetValidationRulesFn(validationRules)
 	srv.Use(extension.Introspection{})
 	// Clients send a query's SHA-256 instead of its text once the server
 	// knows it, which makes GET URLs short and stable enough to cache.
@@ -128,7 +130,9 @@ func NewGraphQLHandler(cfg Config) http.Handler {
 	if cfg.Limits != nil {
 		limits = *cfg.Limits
 	}
-	srv.Use(limits)
+	// After the persisted queries (it needs the query's text), before
+	// gqlgen parses and validates it.
+	srv.Use(newGuard(limits, queryCache, parserTokenLimit))
 	srv.SetParserTokenLimit(parserTokenLimit)
 	srv.SetErrorPresenter(presentError(cfg.Logger))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
