@@ -449,7 +449,13 @@ go test -c -o "$out/bench.test" ./bench
 (
 	cd "$here"
 	export BENCH_DATABASE_URL=$db_url BENCH_SLUG=$slug BENCH_TECHNOLOGY=$technology BENCH_TERM=$term
-	"$out/bench.test" -test.run Statements -test.v >"$out/statements.txt" 2>&1 || true
+	# The statement counts are a claim the report makes: a failure stops the
+	# run (go test ./... checks the same on a small registry).
+	if ! "$out/bench.test" -test.run Statements -test.v >"$out/statements.txt" 2>&1; then
+		tail -n 30 "$out/statements.txt" >&2
+		echo "the statement-count test failed at this scale" >&2
+		exit 1
+	fi
 	"$out/bench.test" -test.run '^$' -test.bench 'Handler' -test.benchmem -test.benchtime 3s >"$out/handler-bench.txt" 2>&1 || true
 	for wl in wide dossier evidence search; do
 		"$out/bench.test" -test.run '^$' -test.bench "^BenchmarkHandlerParallel/$wl\$" -test.benchtime 5s \

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"oversight/internal/registry"
 )
 
 const (
@@ -255,6 +257,12 @@ func pvLoadFacts(t *testing.T) *pvSeedFacts {
 	p := filepath.FromSlash(pvFactsPath)
 	b, err := os.ReadFile(p)
 	if os.IsNotExist(err) {
+		// Without the facts, nothing checks that the seed says only what
+		// they say: CI, which always has them beside the clone, must not
+		// pass quietly.
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("seed facts not found at %s: CI must check the seed against them", p)
+		}
 		t.Skipf("seed facts not found at %s (expected beside the module root); skipping the check against them", p)
 	}
 	if err != nil {
@@ -752,32 +760,12 @@ func TestProvenanceEnums(t *testing.T) {
 	}
 }
 
-// isPartialDate reports whether s matches ^\d{4}(-\d{2}(-\d{2})?)?$ with a
-// plausible month and day.
+// pvIsPartialDate reports whether s is a partial date as the registry reads
+// one (registry.ParsePartialDate), so the seed and the registry cannot
+// disagree on what a date is.
 func pvIsPartialDate(s string) bool {
-	if len(s) != 4 && len(s) != 7 && len(s) != 10 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if i == 4 || i == 7 {
-			if s[i] != '-' {
-				return false
-			}
-		} else if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	if len(s) >= 7 {
-		if m := (s[5]-'0')*10 + s[6] - '0'; m < 1 || m > 12 {
-			return false
-		}
-	}
-	if len(s) == 10 {
-		if d := (s[8]-'0')*10 + s[9] - '0'; d < 1 || d > 31 {
-			return false
-		}
-	}
-	return true
+	_, err := registry.ParsePartialDate(s)
+	return err == nil
 }
 
 func TestProvenanceIsPartialDate(t *testing.T) {
@@ -785,9 +773,10 @@ func TestProvenanceIsPartialDate(t *testing.T) {
 		in   string
 		want bool
 	}{
-		{"2019", true}, {"2019-10", true}, {"2019-10-09", true},
+		{"2019", true}, {"2019-10", true}, {"2019-10-09", true}, {"2020-02-29", true},
 		{"", false}, {"19", false}, {"2019-1", false}, {"2019-13", false}, {"2019-10-9", false},
 		{"2019-10-00", false}, {"2019/10/09", false}, {"2019-10-09T00:00", false}, {"reported 2019", false},
+		{"2019-02-30", false}, {"2019-04-31", false}, {"2019-02-29", false},
 	}
 	for _, tt := range tests {
 		if got := pvIsPartialDate(tt.in); got != tt.want {

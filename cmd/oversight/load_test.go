@@ -37,7 +37,14 @@ const maxServerRSS = 250 << 20
 // bounded. It logs the figures docs/load-test.md records; those come from a
 // run of this test alone (-run 'TestLoad$'), since by default it runs in
 // parallel with the package's other tests, sharing their binary.
+//
+// It is not part of the ordinary go test ./..., which should stay quick on
+// a newcomer's machine: it runs when asked (OVERSIGHT_LOAD_TEST=1, or a
+// duration given), as CI's own load step does.
 func TestLoad(t *testing.T) {
+	if os.Getenv("OVERSIGHT_LOAD_TEST") != "1" && *loadDuration == 0 && os.Getenv("OVERSIGHT_LOAD_DURATION") == "" {
+		t.Skip("the load test runs on request: OVERSIGHT_LOAD_TEST=1 go test ./cmd/oversight -run 'TestLoad$' (CI runs it in a step of its own)")
+	}
 	t.Parallel()
 	duration := durationSetting(t, *loadDuration, "OVERSIGHT_LOAD_DURATION", 5*time.Second)
 	workers := *loadWorkers
