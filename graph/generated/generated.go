@@ -4732,7 +4732,7 @@ interface Entry {
   publishedAt: DateTime!
   "When the entry last changed."
   updatedAt: DateTime!
-  "The passages of sources that support or contradict the entry, in the editors' order. Quotes from confidential sources are null for readers who may not see them."
+  "The passages of sources that support or contradict the entry, in the editors' order. Locators and quotes of citations to confidential sources are null for readers who may not see them."
   citations: [Citation!]!
   "Every published version of the entry, oldest first, with its snapshot and field-level changes."
   history(first: Int, after: String): EntryVersionConnection!
@@ -4754,7 +4754,7 @@ type State implements Node & Entry {
   publishedAt: DateTime!
   "When the state last changed."
   updatedAt: DateTime!
-  "The passages of sources that support or contradict the state, in the editors' order. Quotes from confidential sources are null for readers who may not see them."
+  "The passages of sources that support or contradict the state, in the editors' order. Locators and quotes of citations to confidential sources are null for readers who may not see them."
   citations: [Citation!]!
   "Every published version of the state, oldest first, with its snapshot and field-level changes."
   history(first: Int, after: String): EntryVersionConnection!
@@ -4793,7 +4793,7 @@ type Agency implements Node & Entry {
   publishedAt: DateTime!
   "When the agency last changed."
   updatedAt: DateTime!
-  "The passages of sources that support or contradict the agency, in the editors' order. Quotes from confidential sources are null for readers who may not see them."
+  "The passages of sources that support or contradict the agency, in the editors' order. Locators and quotes of citations to confidential sources are null for readers who may not see them."
   citations: [Citation!]!
   "Every published version of the agency, oldest first, with its snapshot and field-level changes."
   history(first: Int, after: String): EntryVersionConnection!
@@ -4828,7 +4828,7 @@ type Vendor implements Node & Entry {
   publishedAt: DateTime!
   "When the vendor last changed."
   updatedAt: DateTime!
-  "The passages of sources that support or contradict the vendor, in the editors' order. Quotes from confidential sources are null for readers who may not see them."
+  "The passages of sources that support or contradict the vendor, in the editors' order. Locators and quotes of citations to confidential sources are null for readers who may not see them."
   citations: [Citation!]!
   "Every published version of the vendor, oldest first, with its snapshot and field-level changes."
   history(first: Int, after: String): EntryVersionConnection!
@@ -4879,7 +4879,7 @@ type Technology implements Node & Entry {
   publishedAt: DateTime!
   "When the technology last changed."
   updatedAt: DateTime!
-  "The passages of sources that support or contradict the technology, in the editors' order. Quotes from confidential sources are null for readers who may not see them."
+  "The passages of sources that support or contradict the technology, in the editors' order. Locators and quotes of citations to confidential sources are null for readers who may not see them."
   citations: [Citation!]!
   "Every published version of the technology, oldest first, with its snapshot and field-level changes."
   history(first: Int, after: String): EntryVersionConnection!
@@ -4916,7 +4916,7 @@ type Product implements Node & Entry {
   publishedAt: DateTime!
   "When the product last changed."
   updatedAt: DateTime!
-  "The passages of sources that support or contradict the product, in the editors' order. Quotes from confidential sources are null for readers who may not see them."
+  "The passages of sources that support or contradict the product, in the editors' order. Locators and quotes of citations to confidential sources are null for readers who may not see them."
   citations: [Citation!]!
   "Every published version of the product, oldest first, with its snapshot and field-level changes."
   history(first: Int, after: String): EntryVersionConnection!
@@ -4951,7 +4951,7 @@ type Deployment implements Node & Entry {
   publishedAt: DateTime!
   "When the deployment last changed."
   updatedAt: DateTime!
-  "The passages of sources that support or contradict the deployment, in the editors' order. Quotes from confidential sources are null for readers who may not see them."
+  "The passages of sources that support or contradict the deployment, in the editors' order. Locators and quotes of citations to confidential sources are null for readers who may not see them."
   citations: [Citation!]!
   "Every published version of the deployment, oldest first, with its snapshot and field-level changes."
   history(first: Int, after: String): EntryVersionConnection!
@@ -5026,7 +5026,7 @@ type Abuse implements Node & Entry {
   publishedAt: DateTime!
   "When the abuse last changed."
   updatedAt: DateTime!
-  "The passages of sources that support or contradict the abuse, in the editors' order. Quotes from confidential sources are null for readers who may not see them."
+  "The passages of sources that support or contradict the abuse, in the editors' order. Locators and quotes of citations to confidential sources are null for readers who may not see them."
   citations: [Citation!]!
   "Every published version of the abuse, oldest first, with its snapshot and field-level changes."
   history(first: Int, after: String): EntryVersionConnection!
@@ -5075,7 +5075,7 @@ type ReligiousCommunity implements Node & Entry {
   publishedAt: DateTime!
   "When the community last changed."
   updatedAt: DateTime!
-  "The passages of sources that support or contradict the community, in the editors' order. Quotes from confidential sources are null for readers who may not see them."
+  "The passages of sources that support or contradict the community, in the editors' order. Locators and quotes of citations to confidential sources are null for readers who may not see them."
   citations: [Citation!]!
   "Every published version of the community, oldest first, with its snapshot and field-level changes."
   history(first: Int, after: String): EntryVersionConnection!
@@ -5106,7 +5106,7 @@ type DesignationList implements Node & Entry {
   publishedAt: DateTime!
   "When the list last changed."
   updatedAt: DateTime!
-  "The passages of sources that support or contradict the list, in the editors' order. Quotes from confidential sources are null for readers who may not see them."
+  "The passages of sources that support or contradict the list, in the editors' order. Locators and quotes of citations to confidential sources are null for readers who may not see them."
   citations: [Citation!]!
   "Every published version of the list, oldest first, with its snapshot and field-level changes."
   history(first: Int, after: String): EntryVersionConnection!
@@ -5144,7 +5144,7 @@ type Designation implements Node & Entry {
   publishedAt: DateTime!
   "When the designation last changed."
   updatedAt: DateTime!
-  "The passages of sources that support or contradict the designation, in the editors' order. Quotes from confidential sources are null for readers who may not see them."
+  "The passages of sources that support or contradict the designation, in the editors' order. Locators and quotes of citations to confidential sources are null for readers who may not see them."
   citations: [Citation!]!
   "Every published version of the designation, oldest first, with its snapshot and field-level changes."
   history(first: Int, after: String): EntryVersionConnection!
@@ -5191,7 +5191,7 @@ type ControlListEntry implements Node & Entry {
   publishedAt: DateTime!
   "When the control-list entry last changed."
   updatedAt: DateTime!
-  "The passages of sources that support or contradict the control-list entry, in the editors' order. Quotes from confidential sources are null for readers who may not see them."
+  "The passages of sources that support or contradict the control-list entry, in the editors' order. Locators and quotes of citations to confidential sources are null for readers who may not see them."
   citations: [Citation!]!
   "Every published version of the control-list entry, oldest first, with its snapshot and field-level changes."
   history(first: Int, after: String): EntryVersionConnection!
@@ -5483,7 +5483,7 @@ type Source implements Node & Entry {
   publishedAt: DateTime!
   "When the source last changed."
   updatedAt: DateTime!
-  "Passages of other sources that support or contradict the source's details, in the editors' order. Quotes from confidential sources are null for readers who may not see them."
+  "Passages of other sources that support or contradict the source's details, in the editors' order. Locators and quotes of citations to confidential sources are null for readers who may not see them."
   citations: [Citation!]!
   "Every published version of the source, oldest first, with its snapshot and field-level changes."
   history(first: Int, after: String): EntryVersionConnection!
@@ -5494,7 +5494,7 @@ type Source implements Node & Entry {
   title: String!
   "What sort of document it is."
   kind: SourceKind!
-  "Who published the document, such as a government body, a newspaper or an NGO."
+  "Who published the document, such as a government body, a newspaper or an NGO. Null for readers who may not see a confidential source's details."
   publisher: String
   "Empty for readers who may not see a confidential source's details."
   authors: [String!]!
@@ -5502,17 +5502,17 @@ type Source implements Node & Entry {
   url: URL
   "A preserved copy, such as a web archive capture. Null for readers who may not see a confidential source's details."
   archiveUrl: URL
-  "When the document was published, as precisely as it says."
+  "When the document was published, as precisely as it says. Null for readers who may not see a confidential source's details."
   publishedOn: PartialDate
-  "When the document was accessed for the registry."
+  "When the document was accessed for the registry. Null for readers who may not see a confidential source's details."
   accessedOn: PartialDate
-  "The document's language, as a BCP 47 tag such as \"en\"."
+  "The document's language, as a BCP 47 tag such as \"en\". Null for readers who may not see a confidential source's details."
   language: String
-  "SHA-256 of the preserved content, lower-case hex."
+  "SHA-256 of the preserved content, lower-case hex. Null for readers who may not see a confidential source's details."
   contentSha256: String
-  "True when the source is confidential: its authors, URL, archive URL and the quotes that cite it are shown only to editors and admins."
+  "True when the source is confidential: only editors and admins see its publisher, authors, URLs, dates, language and content hash, and the locators and quotes of the citations to it. Everyone sees its title (a description written by the editors), its kind and what cites it."
   confidential: Boolean!
-  "Citations of this source by published entries, grouped by entry. Quotes are null for readers who may not see a confidential source's details."
+  "Citations of this source by published entries, grouped by entry. Locators and quotes are null for readers who may not see a confidential source's details."
   citedBy(first: Int, after: String): CitationConnection!
 }
 
@@ -5524,7 +5524,7 @@ type Citation {
   entry: Entry!
   "The source cited."
   source: Source!
-  "Page, section, paragraph or timestamp within the source."
+  "Page, section, paragraph or timestamp within the source; null where the source is confidential to the reader."
   locator: String
   "A verbatim excerpt that supports the claim; null where the source is confidential to the reader."
   quote: String
@@ -5556,7 +5556,7 @@ type VendorResponse implements Node & Entry {
   publishedAt: DateTime!
   "When the response last changed."
   updatedAt: DateTime!
-  "The passages of sources that support or contradict the response, in the editors' order. Quotes from confidential sources are null for readers who may not see them."
+  "The passages of sources that support or contradict the response, in the editors' order. Locators and quotes of citations to confidential sources are null for readers who may not see them."
   citations: [Citation!]!
   "Every published version of the response, oldest first, with its snapshot and field-level changes."
   history(first: Int, after: String): EntryVersionConnection!

@@ -26,8 +26,15 @@ import (
 	"oversight/seed"
 )
 
-// Markers of confidential details: none may appear in any export.
-var secrets = []string{"SECRET-URL-MARKER", "SECRET-ARCHIVE-MARKER", "SECRET-AUTHOR-MARKER", "SECRET-QUOTE-MARKER"}
+// Markers of confidential details: none may appear in any export. The
+// hash, dates and language tag have formats of their own.
+var (
+	secretHash                      = strings.Repeat("5ec7", 16)
+	secretLang                      = "qaa-SECRET"
+	secretPublished, secretAccessed = "1903-04-05", "1904-05-06"
+	secrets                         = []string{"SECRET-URL-MARKER", "SECRET-ARCHIVE-MARKER", "SECRET-AUTHOR-MARKER", "SECRET-QUOTE-MARKER",
+		"SECRET-LOCATOR-MARKER", "SECRET-PUBLISHER-MARKER", secretHash, secretLang, secretPublished, secretAccessed}
+)
 
 type fixture struct {
 	t                    *testing.T
@@ -74,11 +81,13 @@ func newFixture(t *testing.T) *fixture {
 		"title": raw(`"Leaked procurement memo"`), "kind": raw(`"LEAKED_DOCUMENT"`), "confidential": raw(`true`),
 		"url":        raw(`"https://leaks.example.org/SECRET-URL-MARKER"`),
 		"archiveUrl": raw(`"https://archive.example.org/SECRET-ARCHIVE-MARKER"`),
-		"authors":    raw(`["SECRET-AUTHOR-MARKER"]`), "publisher": raw(`"Anonymous & Co <tips>"`),
+		"authors":    raw(`["SECRET-AUTHOR-MARKER"]`), "publisher": raw(`"SECRET-PUBLISHER-MARKER: Anonymous & Co <tips>"`),
+		"contentSha256": raw(`"` + secretHash + `"`), "language": raw(`"` + secretLang + `"`),
+		"publishedOn": raw(`"` + secretPublished + `"`), "accessedOn": raw(`"` + secretAccessed + `"`),
 	})
 	f.propose(sub, registry.TypeVendor, &f.vendor, editorial.Fields{
 		"description": raw(`"Sold \"systems\" to police;\nsee the memo, p. 3 — über alles, 监控"`),
-		"citations":   raw(fmt.Sprintf(`[{"sourceId": %q, "locator": "p. 3", "quote": "SECRET-QUOTE-MARKER"}]`, f.secretSource)),
+		"citations":   raw(fmt.Sprintf(`[{"sourceId": %q, "locator": "SECRET-LOCATOR-MARKER p. 3", "quote": "SECRET-QUOTE-MARKER"}]`, f.secretSource)),
 	})
 	f.merge(sub)
 

@@ -226,10 +226,13 @@ func (v *View) build(e *Entry, citations, histories []byte) error {
 		return fmt.Errorf("citations: %w", err)
 	}
 	for i := range e.Citations {
+		// Redacted as the domain's citation, every field copied there and
+		// back, so that whatever registry.RedactCitation withholds is
+		// withheld here too.
 		c := &e.Citations[i]
-		rc := registry.Citation{SourceID: c.SourceID, Quote: c.Quote}
+		rc := registry.Citation{ID: c.ID, SourceID: c.SourceID, Locator: c.Locator, Quote: c.Quote, Field: c.Field, Stance: c.Stance}
 		viewer.RedactCitation(&rc, v.confidential[c.SourceID])
-		c.Quote = rc.Quote
+		*c = Citation{ID: rc.ID, SourceID: rc.SourceID, Locator: rc.Locator, Quote: rc.Quote, Field: rc.Field, Stance: rc.Stance}
 	}
 	var hist []struct {
 		Version   int                    `json:"version"`

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -240,7 +241,7 @@ func designationFilter(in DesignationFilter) filter {
 	return f
 }
 
-func sourceFilter(in SourceFilter) filter {
+func sourceFilter(in SourceFilter, v registry.Viewer) filter {
 	var f filter
 	statusCond(&f, in.IncludeRetracted)
 	if len(in.Kinds) > 0 {
@@ -248,8 +249,20 @@ func sourceFilter(in SourceFilter) filter {
 	}
 	if in.Publisher != nil && *in.Publisher != "" {
 		f.where(`t.publisher ILIKE ` + f.args.add("%"+escapeLike(*in.Publisher)+"%"))
+		// Finding a confidential source by its publisher would tell its
+		// publisher as surely as showing it.
+		if withheldSourceDetail("publisher") && !v.SeesConfidential() {
+			f.where(`NOT t.confidential`)
+		}
 	}
 	return f
+}
+
+// withheldSourceDetail reports whether a source's field (its API name) is
+// one a confidential source withholds from viewers who may not see it
+// (registry.ConfidentialSourceFields): filters and search must not match it.
+func withheldSourceDetail(field string) bool {
+	return slices.Contains(registry.ConfidentialSourceFields(), field)
 }
 
 func escapeLike(s string) string {
@@ -316,7 +329,7 @@ func (c *Catalog) ListDesignations(ctx context.Context, in DesignationFilter, p 
 
 // ListSources pages through sources by title.
 func (c *Catalog) ListSources(ctx context.Context, in SourceFilter, p Page) (*Conn[registry.Source], error) {
-	m, err := pages[registry.Source](ctx, c.db, sourcesListing, sourceFilter(in), nested{}, nil, p)
+	m, err := pages[registry.Source](ctx, c.db, sourcesListing, sourceFilter(in, registry.ViewerFrom(ctx)), nested{}, nil, p)
 	return single(m), err
 }
 

@@ -198,11 +198,28 @@ func anyOf(a *args, texts []string) string {
 }
 
 // searchField is a text a snippet may be cut from, with the configuration it
-// is indexed with.
-type searchField struct{ expr, config string }
+// is indexed with, and, for a source's detail, its API name.
+type searchField struct{ expr, config, sourceDetail string }
 
-func prose(expr string) searchField { return searchField{expr, "english_unaccent"} }
-func name(expr string) searchField  { return searchField{expr, "simple_unaccent"} }
+func prose(expr string) searchField { return searchField{expr: expr, config: "english_unaccent"} }
+func name(expr string) searchField  { return searchField{expr: expr, config: "simple_unaccent"} }
+
+// detail marks f as the source's detail field, so that the snippet is never
+// cut from it for a confidential source whose field is withheld
+// (registry.ConfidentialSourceFields). For every viewer, since the search
+// index leaves such details out for everyone (migrations 0003 and 0014).
+func (f searchField) detail(field string) searchField {
+	f.sourceDetail = field
+	return f
+}
+
+// sql is the field's text for the snippet.
+func (f searchField) sql() string {
+	if f.sourceDetail != "" && withheldSourceDetail(f.sourceDetail) {
+		return `CASE WHEN t.confidential THEN NULL ELSE ` + f.expr + ` END`
+	}
+	return f.expr
+}
 
 // searchTable is how one entry type is searched: its table, the fields its
 // snippet may come from (prose first: it gives the most context), and, for
@@ -228,8 +245,8 @@ var searchTables = []searchTable{
 		name("replace(array_to_string(t.categories, ' '), '_', ' ')")}, ""},
 	{registry.TypeDeployment, "deployments", []searchField{prose("t.description"), name("t.location")}, ""},
 	{registry.TypeDesignation, "designations", []searchField{prose("t.reason"), name("t.legal_reference")}, ""},
-	{registry.TypeSource, "sources", []searchField{prose("t.title"), name("t.publisher"),
-		name("CASE WHEN t.confidential THEN NULL ELSE array_to_string(t.authors, ', ') END")}, ""},
+	{registry.TypeSource, "sources", []searchField{prose("t.title"), name("t.publisher").detail("publisher"),
+		name("array_to_string(t.authors, ', ')").detail("authors")}, ""},
 	{registry.TypeVendorResponse, "vendor_responses", []searchField{prose("t.summary")}, ""},
 }
 
@@ -245,7 +262,10 @@ const approximate = "~"
 // types (all when none). Anyone may search; what is matched follows the
 // viewer's visibility: retracted entries are left out, and the quotes of
 // citations to confidential sources count only for viewers who may see
-// them (a confidential source's URLs and authors are never indexed).
+// them. None of the other details a confidential source withholds
+// (registry.ConfidentialSourceFields, ConfidentialCitationFields) is
+// indexed (migrations 0003 and 0014, sources.search), and no snippet is cut
+// from one.
 //
 // An entry matches when its own fields, or one of its visible quotes, hold
 // every term of the query (a phrase within one field), and no excluded term
@@ -437,7 +457,7 @@ func snippetSQL(tables []searchTable, v registry.Viewer) string {
 	for _, st := range tables {
 		vals := make([]string, len(st.fields))
 		for i, f := range st.fields {
-			vals[i] = fmt.Sprintf(`(%d, '%s'::regconfig, %s)`, i, f.config, f.expr)
+			vals[i] = fmt.Sprintf(`(%d, '%s'::regconfig, %s)`, i, f.config, f.sql())
 		}
 		fmt.Fprintf(&b, `
 		WHEN '%s' THEN (SELECT ts_headline(f.cfg, f.txt, q.q, '%s') FROM (

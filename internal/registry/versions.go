@@ -194,17 +194,12 @@ func compact(v json.RawMessage) []byte {
 	return b
 }
 
-// confidentialSourceFields are the details of a confidential source that only
-// signed-in users whose role allows it may see.
-var confidentialSourceFields = map[string]json.RawMessage{
-	"url":        json.RawMessage("null"),
-	"archiveUrl": json.RawMessage("null"),
-	"authors":    json.RawMessage("[]"),
-}
-
-// RedactVersion removes from a published version what an anonymous reader may
-// not see: a confidential source's URL, archive URL and authors, and the quotes
-// of citations to confidential sources, in the snapshot and in the diff alike.
+// RedactVersion removes from a published version what a viewer who may not
+// see confidential details may not see: the details of a confidential source
+// (confidentialSourceFields) and of the citations to confidential sources
+// (confidentialCitationFields), in the snapshot and in the diff alike. A
+// change that redaction leaves with nothing to show is left out: it would
+// still tell that a withheld detail was set or changed.
 // confidential reports whether a source is confidential now: a source made
 // confidential later is hidden in its whole history.
 func RedactVersion(v *EntryVersion, entryType EntryType, confidential func(uuid.UUID) bool) error {
@@ -214,30 +209,48 @@ func RedactVersion(v *EntryVersion, entryType EntryType, confidential func(uuid.
 		return fmt.Errorf("redact version %d of %s: %w", v.Version, v.EntryID, err)
 	}
 	v.Snapshot = snap
-	for i := range v.Changes {
-		c := &v.Changes[i]
-		if selfConfidential {
-			if blank, ok := confidentialSourceFields[c.Field]; ok {
-				c.Before, c.After = blankUnlessNull(c.Before, blank), blankUnlessNull(c.After, blank)
-			}
+	if v.Changes == nil {
+		return nil
+	}
+	changes := make([]FieldChange, 0, len(v.Changes))
+	for _, c := range v.Changes {
+		if selfConfidential && isWithheld(confidentialSourceFields, c.Field) {
+			continue // blank before and after: no change to show
 		}
 		if c.Field == "citations" {
-			if c.Before, err = redactCitations(c.Before, confidential); err != nil {
-				return err
+			var hidBefore, hidAfter bool
+			if c.Before, hidBefore, err = redactCitations(c.Before, confidential); err != nil {
+				return fmt.Errorf("redact version %d of %s: before: %w", v.Version, v.EntryID, err)
 			}
-			if c.After, err = redactCitations(c.After, confidential); err != nil {
-				return err
+			if c.After, hidAfter, err = redactCitations(c.After, confidential); err != nil {
+				return fmt.Errorf("redact version %d of %s: after: %w", v.Version, v.EntryID, err)
+			}
+			if (hidBefore || hidAfter) && bytes.Equal(compact(c.Before), compact(c.After)) {
+				continue // only withheld details of the citations changed
 			}
 		}
+		changes = append(changes, c)
 	}
+	v.Changes = changes
 	return nil
 }
 
-func blankUnlessNull(v, blank json.RawMessage) json.RawMessage {
-	if isNull(v) {
-		return v
+func isWithheld[T any](fs []withheld[T], field string) bool {
+	for _, f := range fs {
+		if f.field == field {
+			return true
+		}
 	}
-	return blank
+	return false
+}
+
+// blankWithheld sets each withheld field that m has to its blank value.
+func blankWithheld[T any](m map[string]json.RawMessage, fs []withheld[T]) {
+	for _, f := range fs {
+		if _, ok := m[f.field]; ok {
+			m[f.field] = f.blank
+		}
+	}
 }
 
 func redactObject(raw json.RawMessage, selfConfidential bool, confidential func(uuid.UUID) bool) (json.RawMessage, error) {
@@ -246,34 +259,36 @@ func redactObject(raw json.RawMessage, selfConfidential bool, confidential func(
 		return nil, err
 	}
 	if selfConfidential {
-		for k, blank := range confidentialSourceFields {
-			if _, ok := m[k]; ok {
-				m[k] = blank
-			}
-		}
+		blankWithheld(m, confidentialSourceFields)
 	}
 	if c, ok := m["citations"]; ok {
 		var err error
-		if m["citations"], err = redactCitations(c, confidential); err != nil {
+		if m["citations"], _, err = redactCitations(c, confidential); err != nil {
 			return nil, err
 		}
 	}
 	return json.Marshal(m)
 }
 
-func redactCitations(raw json.RawMessage, confidential func(uuid.UUID) bool) (json.RawMessage, error) {
+// redactCitations blanks the withheld details of the citations to
+// confidential sources in a JSON list of citations, and reports whether
+// there were any.
+func redactCitations(raw json.RawMessage, confidential func(uuid.UUID) bool) (json.RawMessage, bool, error) {
 	if isNull(raw) {
-		return raw, nil
+		return raw, false, nil
 	}
 	var cs []map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &cs); err != nil {
-		return nil, fmt.Errorf("citations: %w", err)
+		return nil, false, fmt.Errorf("citations: %w", err)
 	}
+	redacted := false
 	for _, c := range cs {
 		var id uuid.UUID
 		if err := json.Unmarshal(c["sourceId"], &id); err == nil && confidential(id) {
-			c["quote"] = json.RawMessage("null")
+			blankWithheld(c, confidentialCitationFields)
+			redacted = true
 		}
 	}
-	return json.Marshal(cs)
+	out, err := json.Marshal(cs)
+	return out, redacted, err
 }

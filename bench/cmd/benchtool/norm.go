@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"oversight/internal/registry"
 )
 
 func bodyCmd(args []string) error {
@@ -128,14 +130,23 @@ func normalise(v any) any {
 			}
 			out[k] = normalise(val)
 		}
-		// Oversight redacts a confidential source's URL, and the quotes that
-		// cite it, for anonymous readers; PostGraphile has no such rule, so
-		// the redacted values are left out of the comparison on both sides.
+		// Oversight withholds a confidential source's details, and the
+		// locators and quotes of the citations to it, from anonymous readers
+		// (registry.ConfidentialSourceFields, ConfidentialCitationFields);
+		// PostGraphile has no such rule, so the withheld values are left out
+		// of the comparison on both sides.
+		blank := func(fields []string) {
+			for _, f := range fields {
+				if _, ok := out[f]; ok {
+					out[f] = nil
+				}
+			}
+		}
 		if out["confidential"] == true {
-			out["url"] = nil
+			blank(registry.ConfidentialSourceFields())
 		}
 		if src, ok := out["source"].(map[string]any); ok && src["confidential"] == true {
-			out["quote"] = nil
+			blank(registry.ConfidentialCitationFields())
 		}
 		// A connection becomes its list of nodes.
 		if n, ok := out["nodes"]; ok && len(out) == 1 {
