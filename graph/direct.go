@@ -262,25 +262,128 @@ type planner struct {
 	oc *graphql.OperationContext
 }
 
-// fields collects a selection set as gqlgen does (fragments, @skip,
-// @include, merging), refusing what the direct path does not do.
+// fields collects a selection set on an object of type typeName as the
+// GraphQL specification's CollectFields does: the fields with one response
+// key become one, at the place of the first, their selections concatenated;
+// fragments whose type condition the type does not satisfy are left out;
+// @skip and @include are honoured. Every selection the direct path plans
+// goes through it, so a key is written once whatever the fragments that
+// select it. ok is false for what the direct path does not do: any other
+// directive (@defer), or a fragment it cannot find.
+//
+// It is not gqlgen's graphql.CollectFields, which merges two fields only
+// when the types that select them are related (Vendor and Entry, not Node
+// and Entry) and leaves the rest to its writer, which writes the first of
+// them and drops the others with their selections. In this schema the only
+// fields two unrelated abstract types share are id and __typename, which
+// have no selections, so the two answers agree; direct_test.go checks it.
 func (p planner) fields(sel ast.SelectionSet, typeName string) ([]graphql.CollectedField, bool) {
 	impl, ok := p.s.implementors[typeName]
 	if !ok {
 		return nil, false
 	}
-	fs := graphql.CollectFields(p.oc, sel, impl)
-	for _, f := range fs {
-		if len(f.Deferrables) > 0 {
-			return nil, false
-		}
-		for _, d := range f.Directives {
-			if d.Name != "skip" && d.Name != "include" {
-				return nil, false
+	c := collector{oc: p.oc, impl: impl}
+	if !c.collect(sel) {
+		return nil, false
+	}
+	return c.out, true
+}
+
+// collector is one run of CollectFields on an object type.
+type collector struct {
+	oc   *graphql.OperationContext
+	impl []string // the names fragments may select the type by
+	// visited are the named fragments spread so far: the specification
+	// collects each once per selection set, however often it is spread.
+	visited map[string]bool
+	out     []graphql.CollectedField
+}
+
+func (c *collector) collect(sel ast.SelectionSet) bool {
+	for _, s := range sel {
+		switch s := s.(type) {
+		case *ast.Field:
+			include, ok := c.included(s.Directives)
+			if !ok {
+				return false
 			}
+			if !include {
+				continue
+			}
+			// A selection holds a few dozen fields at most: a scan costs
+			// less than a map.
+			i := slices.IndexFunc(c.out, func(f graphql.CollectedField) bool { return f.Alias == s.Alias })
+			if i < 0 {
+				c.out = append(c.out, graphql.CollectedField{Field: s})
+				i = len(c.out) - 1
+			}
+			// Appending to a slice of our own, never to the document's.
+			c.out[i].Selections = append(c.out[i].Selections, s.SelectionSet...)
+		case *ast.InlineFragment:
+			include, ok := c.included(s.Directives)
+			if !ok {
+				return false
+			}
+			if !include || (s.TypeCondition != "" && !slices.Contains(c.impl, s.TypeCondition)) {
+				continue
+			}
+			if !c.collect(s.SelectionSet) {
+				return false
+			}
+		case *ast.FragmentSpread:
+			include, ok := c.included(s.Directives)
+			if !ok {
+				return false
+			}
+			if !include || c.visited[s.Name] {
+				continue
+			}
+			if c.visited == nil {
+				c.visited = map[string]bool{}
+			}
+			c.visited[s.Name] = true
+			f := c.oc.Doc.Fragments.ForName(s.Name)
+			if f == nil {
+				return false
+			}
+			if !slices.Contains(c.impl, f.TypeCondition) {
+				continue
+			}
+			if !c.collect(f.SelectionSet) {
+				return false
+			}
+		default:
+			return false
 		}
 	}
-	return fs, true
+	return true
+}
+
+// included reads a selection's @skip and @include; ok is false for any
+// other directive, or an if that is not a boolean (gqlgen's to report).
+func (c *collector) included(dirs ast.DirectiveList) (include, ok bool) {
+	include = true
+	for _, d := range dirs {
+		if d.Name != "skip" && d.Name != "include" {
+			return false, false
+		}
+		arg := d.Arguments.ForName("if")
+		if arg == nil {
+			return false, false
+		}
+		v, err := arg.Value.Value(c.oc.Variables)
+		if err != nil {
+			return false, false
+		}
+		b, isBool := v.(bool)
+		if !isBool {
+			return false, false
+		}
+		if b == (d.Name == "skip") {
+			include = false
+		}
+	}
+	return include, true
 }
 
 func (p planner) selection(sel ast.SelectionSet, t *dtype) ([]*pnode, bool) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -55,6 +56,8 @@ const (
 		... on Agency { name agencyKind: kind description state { id name } ` + directCitations + ` }
 		... on ReligiousCommunity { name religion description ` + directCitations + ` }
 		... on VendorResponse { requestedOn replyStatus respondedOn summary responder: vendor { id slug } ` + directCitations + ` } }`
+	// directEveryType is a search that finds entries of every type.
+	directEveryType = `"hikcam OR pegasus OR spyware OR camera OR surveillance OR intrusion OR entity OR about OR police OR muslims OR buddhists OR china OR deployment OR reason OR witness"`
 )
 
 // directQueries are answered by the direct path: wantDirect says so.
@@ -87,7 +90,7 @@ var directQueries = []struct {
 		deployments(first: 100) { nodes { id startDate confidence state { id countryCode }
 			citations { quote source { id title confidential } }
 			abuses { id title citations { quote source { id title confidential } } } } } } }`, map[string]any{"slug": "hikcam"}},
-	{"search, every field, every type", `{ search(query: "hikcam OR pegasus OR spyware OR camera OR surveillance OR intrusion OR entity OR about OR police OR muslims OR buddhists OR china OR deployment OR reason OR witness", first: 100) { ` +
+	{"search, every field, every type", `{ search(query: ` + directEveryType + `, first: 100) { ` +
 		directSearchPage + ` nodes { ` + directHit + ` } } }`, nil},
 	{"search, the benchmark's", `query($q: String!) { search(query: $q, first: 20) { totalCount nodes { entryType score snippet entry { id } } } }`,
 		map[string]any{"q": "hikcam"}},
@@ -97,7 +100,44 @@ var directQueries = []struct {
 	{"search with no hit", `{ search(query: "nothing-matches-this", first: 5) { ` + directSearchPage + ` nodes { score } } }`, nil},
 	{"an empty page", `{ states(first: 0) { ` + directPage + ` nodes { id } } }`, nil},
 	{"a missing vendor", `{ vendor(slug: "no-such-vendor") { id } }`, nil},
+
+	// One response key selected more than once: its fields merge into one
+	// key, at the place of the first, with their selections together.
+	{"one field through two interfaces", `{ vendor(slug: "hikcam") { ... on Node { id } ... on Entry { id } } }`, nil},
+	{"__typename through every abstract type", `{ __typename ... on Query { __typename } vendor(slug: "hikcam") { __typename
+		... on Node { __typename id } ... on Entry { __typename id } ... on DesignationSubject { __typename } ... on Vendor { __typename } } }`, nil},
+	{"one field through named fragments", `{ vendor(slug: "hikcam") { ...OnNode ...OnEntry ...OnNode name ...OnEntry } }
+		fragment OnNode on Node { id } fragment OnEntry on Entry { id __typename ...OnNode }`, nil},
+	{"a search hit's entry through two interfaces", `{ search(query: ` + directEveryType + `, first: 100) { nodes { entry { __typename
+		... on Node { id } ... on Entry { id __typename citations { quote } } ... on Vendor { id citations { id } } ...EntryMeta } } } }
+		fragment EntryMeta on Entry { id version ... on Node { id } }`, nil},
+	{"a citation's source through two interfaces", `{ vendor(slug: "hikcam") { citations { source { ... on Node { id } ... on Entry { id } ... on Source { id title } }
+		... on Citation { source { __typename ... on Entry { id } } } } products { citations { source { title } source { url } } } } }`, nil},
+	{"aliases that are field names", `{ vendor(slug: "hikcam") { name: name slug id: id ... on Vendor { slug: slug name } slugAgain: slug
+		products { id } products: products { name } ... on Entry { id: id } } swapped: vendor(slug: "hikcam") { slug: name name: slug } }`, nil},
+	{"a connection's fields, aliased and repeated", `{ states(first: 2) { nodes: nodes { id } nodes { name } totalCount: totalCount
+		edges: edges { cursor } edges { node { id } } pageInfo { hasNextPage } pageInfo: pageInfo { endCursor } } }`, nil},
+	{"one field with different selections", `{ vendor(slug: "hikcam") { products { id } ... on Vendor { products { name citations { quote } } } ...Products
+		deployments(first: 5) { totalCount } deployments(first: 5) { nodes { id state { id } } }
+		... on Vendor { deployments(first: 5) { nodes { state { name } } pageInfo { hasNextPage } } } } }
+		fragment Products on Vendor { products { id vendor { id } citations { id source { title } } } }`, nil},
+	{"a root field with different selections", `{ states(first: 3) { nodes { id } } ... on Query { states(first: 3) { totalCount nodes { name deployments { totalCount } } } } }`, nil},
+	{"nested fragments", `{ vendor(slug: "hikcam") { ... on Entry { ... on Node { id ... on Vendor { name ...V } } } ... { ... on Vendor { ...V } } } }
+		fragment V on Vendor { slug ... on Entry { id version ...W } } fragment W on Node { id }`, nil},
+	{"@skip and @include on one of two selections", directSkipInclude, map[string]any{"yes": true, "no": false}},
+	{"@skip and @include on one of two selections, the other way", directSkipInclude, map[string]any{"yes": false, "no": true}},
 }
+
+// directSkipInclude selects fields twice, once under @skip or @include.
+const directSkipInclude = `query($yes: Boolean!, $no: Boolean!) { vendor(slug: "hikcam") {
+	name @skip(if: $yes) slug name
+	id @skip(if: $yes) ... on Node { id @include(if: $yes) }
+	products @skip(if: $yes) { name } products { id }
+	citations @include(if: $no) { quote } ... on Entry { citations { id } }
+	...F @skip(if: $yes) ... on Node @include(if: $no) { __typename } ...F
+	aliases @include(if: $yes) @skip(if: $no) countryCode @include(if: $yes) @skip(if: $yes)
+} }
+fragment F on Vendor { description website }`
 
 // The dossier of every vendor, by slug.
 func vendorDossier(slug string) (string, map[string]any) {
@@ -125,6 +165,7 @@ var gqlgenQueries = []struct {
 	{"a search hit asking what it does not answer", `{ search(query: "hikcam") { nodes { entryType entry { id ... on VendorResponse { about { id } } } } } }`, nil, false},
 	{"a search query that is invalid", `{ search(query: "   ") { totalCount } }`, nil, true},
 	{"a search cursor of another list", `{ search(query: "hikcam", after: "bogus") { totalCount } }`, nil, true},
+	{"a deferred fragment", `{ vendor(slug: "hikcam") { id ... @defer { name } } }`, nil, false},
 }
 
 // TestDirectReadsAnswerAsGQLGen checks the direct read path against gqlgen's
@@ -178,6 +219,15 @@ func TestDirectReadsAnswerAsGQLGen(t *testing.T) {
 				}
 				if got != want {
 					t.Errorf("answers differ\n direct: %s\n gqlgen: %s", clip(got, want), clip(want, got))
+				}
+				// A key twice in an object is invalid GraphQL, and most JSON
+				// decoders keep only one of them: equal answers are not
+				// enough when both paths could write one.
+				if err := uniqueKeys(got); err != nil {
+					t.Errorf("direct answer: %v\n%.600s", err, got)
+				}
+				if err := uniqueKeys(want); err != nil {
+					t.Errorf("gqlgen answer: %v\n%.600s", err, want)
 				}
 				if hasErrors := strings.Contains(want, `"errors"`); hasErrors != q.fails {
 					t.Errorf("errors in the answer = %t, want %t: %s", hasErrors, q.fails, want)
@@ -321,4 +371,87 @@ func clip(a, b string) string {
 		i++
 	}
 	return "..." + a[max(0, i-120):min(len(a), i+120)] + "..."
+}
+
+// uniqueKeys walks a JSON document token by token and fails on an object
+// that holds a key twice, which encoding/json's Unmarshal would let through.
+func uniqueKeys(doc string) error {
+	dec := json.NewDecoder(strings.NewReader(doc))
+	dec.UseNumber()
+	if err := uniqueKeysIn(dec, "$"); err != nil {
+		return err
+	}
+	if tok, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("after the document: %v, %v", tok, err)
+	}
+	return nil
+}
+
+// uniqueKeysIn reads the value that starts at the decoder's next token,
+// found at path.
+func uniqueKeysIn(dec *json.Decoder, path string) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	switch tok {
+	case json.Delim('{'):
+		seen := map[string]bool{}
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			key, ok := tok.(string)
+			if !ok {
+				return fmt.Errorf("%s: key %v is not a string", path, tok)
+			}
+			if seen[key] {
+				return fmt.Errorf("%s: key %q twice", path, key)
+			}
+			seen[key] = true
+			if err := uniqueKeysIn(dec, path+"."+key); err != nil {
+				return err
+			}
+		}
+	case json.Delim('['):
+		for i := 0; dec.More(); i++ {
+			if err := uniqueKeysIn(dec, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	default:
+		return nil // a scalar
+	}
+	if _, err := dec.Token(); err != nil { // the closing delimiter
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// TestDirectUniqueKeys checks the check the differential test relies on.
+func TestDirectUniqueKeys(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		doc     string
+		wantErr string // "" for none
+	}{
+		{`{"data":{"vendor":{"id":"a","name":"b"}}}`, ""},
+		{`{"a":{"id":1},"b":{"id":1},"c":[{"id":1},{"id":2}],"d":[],"e":{},"f":null}`, ""},
+		{`{"data":{"vendor":{"id":"a","id":"a"}}}`, `$.data.vendor: key "id" twice`},
+		{`{"data":{"search":{"nodes":[{"entry":{"id":"a"}},{"entry":{"__typename":"V","id":"b","__typename":"V"}}]}}}`,
+			`$.data.search.nodes[1].entry: key "__typename" twice`},
+		{`{"data":{"a":[[{"x":{"y":1},"x":2}]]}}`, `$.data.a[0][0]: key "x" twice`},
+		{`{"data":{}}{"data":{}}`, "after the document"},
+		{`{"data":{"a":}`, "$.data.a"},
+	}
+	for _, tt := range tests {
+		err := uniqueKeys(tt.doc)
+		switch {
+		case tt.wantErr == "" && err != nil:
+			t.Errorf("uniqueKeys(%s) = %v, want nil", tt.doc, err)
+		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+			t.Errorf("uniqueKeys(%s) = %v, want an error with %q", tt.doc, err, tt.wantErr)
+		}
+	}
 }
