@@ -1,12 +1,14 @@
 package graph
 
 import (
+	"context"
 	"net/http"
 	"runtime"
+	"time"
 )
 
-// withAdmission lets at most n GraphQL requests execute at once; the others
-// wait their turn (in arrival order, within their own deadline).
+// admission lets at most n requests execute at once; the others wait their
+// turn (in arrival order, within their own deadline).
 //
 // Executing a request costs CPU and memory in proportion to what it returns:
 // a wide query allocates tens of megabytes and starts a goroutine per object.
@@ -15,23 +17,68 @@ import (
 // the goroutine stacks the garbage collector must scan) by the number of
 // connections. Queueing the rest keeps memory flat under load and throughput
 // at what the CPUs can do.
-func withAdmission(next http.Handler, n int) http.Handler {
+//
+// One admission is shared by every route it guards (see chain), so that
+// the routes together, not each on its own, stay within n.
+type admission struct {
+	slots chan struct{}
+}
+
+// newAdmission returns an admission of n slots; nil, which admits
+// everything, when n <= 0.
+func newAdmission(n int) *admission {
 	if n <= 0 {
+		return nil
+	}
+	return &admission{slots: make(chan struct{}, n)}
+}
+
+// wrap admits each request to next. A request still waiting when its
+// context ends, or after maxWait when that is positive (for routes without a
+// deadline), is refused with 503 SERVER_BUSY and never reaches next.
+func (a *admission) wrap(next http.Handler, maxWait time.Duration) http.Handler {
+	if a == nil {
 		return next
 	}
-	slots := make(chan struct{}, n)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case slots <- struct{}{}:
-		case <-r.Context().Done():
+		if !a.enter(r.Context(), maxWait) {
 			w.Header().Set("Retry-After", "1")
-			writeRequestError(w, "application/json", &requestError{http.StatusServiceUnavailable, "SERVER_BUSY",
+			writeRequestError(w, mediaJSON, &requestError{http.StatusServiceUnavailable, "SERVER_BUSY",
 				"the server was too busy to start this request before its deadline; try again"})
 			return
 		}
-		defer func() { <-slots }()
+		defer func() { <-a.slots }()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// enter takes a slot, waiting until ctx ends or maxWait (when positive)
+// passes; it reports whether it got one.
+func (a *admission) enter(ctx context.Context, maxWait time.Duration) bool {
+	select {
+	case a.slots <- struct{}{}:
+		return true
+	default:
+	}
+	var timeout <-chan time.Time
+	if maxWait > 0 {
+		t := time.NewTimer(maxWait)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case a.slots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+	case <-timeout:
+	}
+	return false
+}
+
+// withAdmission lets at most n requests through next at once, with an
+// admission of its own.
+func withAdmission(next http.Handler, n int) http.Handler {
+	return newAdmission(n).wrap(next, 0)
 }
 
 // defaultConcurrency is how many requests execute at once unless configured:

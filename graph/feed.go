@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -22,7 +21,7 @@ import (
 
 // The Atom feed (RFC 4287) of published changes: the same events as the
 // `changes` query, for feed readers. IDs are URNs made from the event ID, so
-// they need no domain name; links are absolute, built from the request.
+// they need no domain name; links are absolute, built from Config.PublicURL.
 
 // feedSize is how many of the latest changes the feed carries.
 const feedSize = 50
@@ -101,17 +100,30 @@ var entryLabels = map[registry.EntryType]string{
 var correctionKinds = []registry.ChangeKind{registry.ChangeCorrected, registry.ChangeRetracted}
 
 // NewFeedHandler returns the Atom feed of the latest published changes, to
-// be served at GET /changes.atom. `?kinds=CORRECTED,RETRACTED` (comma
+// be served at GET /changes.atom, behind the middleware chain every route
+// goes through (with an admission of its own; NewServer serves it with the
+// other routes, sharing one chain). `?kinds=CORRECTED,RETRACTED` (comma
 // separated, or repeated) narrows it; those two kinds are the corrections
 // log. Anonymous: every change is public. It answers 400 to an unknown kind,
 // and 304 to a conditional request (If-None-Match, If-Modified-Since) for
 // the feed the client already has.
 func NewFeedHandler(cfg Config) http.Handler {
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.Default()
-	}
-	return withRequestID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	c := newChain(cfg)
+	return c.wrap(c.feedRoute(), newFeed(cfg, c.fail))
+}
+
+// newFeed is the feed without the middleware chain; fail answers a request
+// it could not serve.
+//
+// The feed is the same for everyone who asks with the same URL: its links
+// come from the configured public URL, never from the request's Host or
+// X-Forwarded-* headers. Shared caches keep it for a minute, keyed by the
+// URL, and a link built from one client's headers would be served to every
+// reader (and Vary would not save it: many CDNs ignore Vary).
+func newFeed(cfg Config, fail func(http.ResponseWriter, *http.Request, error)) http.Handler {
+	base := cfg.publicURL()
+	cat := cfg.readCatalog()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		kinds, err := feedKinds(r.URL.Query()["kinds"])
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
@@ -119,16 +131,14 @@ func NewFeedHandler(cfg Config) http.Handler {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), feedTimeout)
 		defer cancel()
-		events, err := cfg.Catalog.ChangeFeed(ctx, catalog.ChangeFilter{Kinds: kinds}, feedSize)
+		events, err := cat.ChangeFeed(ctx, catalog.ChangeFilter{Kinds: kinds}, feedSize)
 		if err != nil {
-			logger.ErrorContext(ctx, "change feed", "request_id", requestID(ctx), "err", err)
-			http.Error(w, "internal error; request ID "+requestID(ctx), http.StatusInternalServerError)
+			fail(w, r, fmt.Errorf("change feed: %w", err))
 			return
 		}
-		body, err := renderFeed(requestBase(r), kinds, events)
+		body, err := renderFeed(base, kinds, events)
 		if err != nil {
-			logger.ErrorContext(ctx, "render change feed", "request_id", requestID(ctx), "err", err)
-			http.Error(w, "internal error; request ID "+requestID(ctx), http.StatusInternalServerError)
+			fail(w, r, fmt.Errorf("render change feed: %w", err))
 			return
 		}
 		// The ETag is the body's hash rather than the latest event's ID: an
@@ -147,7 +157,7 @@ func NewFeedHandler(cfg Config) http.Handler {
 		// ServeContent answers If-None-Match (which takes precedence),
 		// If-Modified-Since, HEAD and ranges as RFC 9110 says.
 		http.ServeContent(w, r, "changes.atom", modified, bytes.NewReader(body))
-	}))
+	})
 }
 
 // feedKinds parses the kinds parameter into distinct kinds in the API's
@@ -178,25 +188,8 @@ func feedKinds(params []string) ([]registry.ChangeKind, error) {
 	return kinds, nil
 }
 
-// requestBase is the scheme and host the request came to, for absolute
-// links. A proxy that terminates TLS says so in X-Forwarded-Proto; the host
-// is the request's own (X-Forwarded-Host is not trusted: it would let anyone
-// put another site's links in a cached feed).
-func requestBase(r *http.Request) url.URL {
-	scheme := "http"
-	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
-		scheme = "https"
-	}
-	host := r.Host
-	if host == "" {
-		host = "localhost"
-	}
-	return url.URL{Scheme: scheme, Host: host}
-}
-
 func renderFeed(base url.URL, kinds []registry.ChangeKind, events []*catalog.FeedEvent) ([]byte, error) {
-	self := base
-	self.Path = "/changes.atom"
+	self := base.JoinPath("changes.atom")
 	feed := atomFeed{
 		ID:      "urn:oversight:changes",
 		Title:   atomText{Type: "text", Text: "Oversight: changes"},
@@ -220,8 +213,7 @@ func renderFeed(base url.URL, kinds []registry.ChangeKind, events []*catalog.Fee
 	if len(events) > 0 {
 		feed.Updated = atomTime(events[0].At)
 	}
-	api := base
-	api.Path = "/graphql"
+	api := *base.JoinPath("graphql")
 	for _, ev := range events {
 		e, err := feedEntry(api, ev)
 		if err != nil {

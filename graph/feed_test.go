@@ -3,18 +3,23 @@ package graph_test
 import (
 	"encoding/json"
 	"encoding/xml"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"oversight/graph"
+	"oversight/internal/auth"
+	"oversight/internal/bulk"
 	"oversight/internal/catalog"
 	"oversight/internal/pgtest"
+	"oversight/internal/ratelimit"
 	"oversight/internal/registry"
 )
 
@@ -63,6 +68,10 @@ func getFeed(t *testing.T, h http.Handler, target string, header map[string]stri
 	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, target, nil)
 	req.Host = "registry.test:8080"
 	for k, v := range header {
+		if k == "Host" {
+			req.Host = v
+			continue
+		}
 		req.Header.Set(k, v)
 	}
 	rec := httptest.NewRecorder()
@@ -88,7 +97,9 @@ func parseFeed(t *testing.T, target string, rec *httptest.ResponseRecorder) atom
 func TestChangesFeed(t *testing.T) {
 	t.Parallel()
 	w := newChangesWorld(t, nil)
-	h := graph.NewFeedHandler(w.cfg)
+	cfg := w.cfg
+	cfg.PublicURL = &url.URL{Scheme: "https", Host: "registry.test", Path: "/oversight/"}
+	h := graph.NewFeedHandler(cfg)
 	var latest time.Time
 	if err := w.pool.QueryRow(t.Context(), `SELECT max(at) FROM change_events`).Scan(&latest); err != nil {
 		t.Fatalf("latest change: %v", err)
@@ -101,8 +112,8 @@ func TestChangesFeed(t *testing.T) {
 		if d.ID != "urn:oversight:changes" || d.Title != "Oversight: changes" {
 			t.Errorf("feed id, title = %q, %q; want urn:oversight:changes, Oversight: changes", d.ID, d.Title)
 		}
-		if got := d.link("self"); got != "http://registry.test:8080/changes.atom" {
-			t.Errorf("feed self link = %q, want http://registry.test:8080/changes.atom", got)
+		if got := d.link("self"); got != "https://registry.test/oversight/changes.atom" {
+			t.Errorf("feed self link = %q, want https://registry.test/oversight/changes.atom", got)
 		}
 		if want := latest.UTC().Format(time.RFC3339); d.Updated != want {
 			t.Errorf("feed updated = %q, want the latest change, %s", d.Updated, want)
@@ -129,7 +140,7 @@ func TestChangesFeed(t *testing.T) {
 			if _, err := time.Parse(time.RFC3339, e.Updated); err != nil {
 				t.Errorf("feed entry %d updated = %q: %v", i, e.Updated, err)
 			}
-			if len(e.Links) != 1 || e.Links[0].Rel != "alternate" || !strings.HasPrefix(e.Links[0].Href, "http://registry.test:8080/graphql?") {
+			if len(e.Links) != 1 || e.Links[0].Rel != "alternate" || !strings.HasPrefix(e.Links[0].Href, "https://registry.test/oversight/graphql?") {
 				t.Errorf("feed entry %d links = %+v, want one alternate link to the API", i, e.Links)
 			}
 		}
@@ -219,11 +230,11 @@ func TestChangesFeed(t *testing.T) {
 
 	t.Run("the corrections log", func(t *testing.T) {
 		target := "/changes.atom?kinds=CORRECTED,RETRACTED"
-		c := parseFeed(t, target, getFeed(t, h, target, map[string]string{"X-Forwarded-Proto": "https"}))
+		c := parseFeed(t, target, getFeed(t, h, target, nil))
 		if c.ID != "urn:oversight:corrections" || c.Title != "Oversight: corrections" {
 			t.Errorf("corrections feed id, title = %q, %q; want urn:oversight:corrections, Oversight: corrections", c.ID, c.Title)
 		}
-		if got, want := c.link("self"), "https://registry.test:8080/changes.atom?kinds=CORRECTED,RETRACTED"; got != want {
+		if got, want := c.link("self"), "https://registry.test/oversight/changes.atom?kinds=CORRECTED,RETRACTED"; got != want {
 			t.Errorf("corrections feed self link = %q, want %q", got, want)
 		}
 		var titles []string
@@ -245,6 +256,20 @@ func TestChangesFeed(t *testing.T) {
 		none := parseFeed(t, "?kinds=UPDATED", getFeed(t, h, "/changes.atom?kinds=UPDATED", nil))
 		if len(none.Entries) != 1 || none.ID != "urn:oversight:changes:UPDATED" {
 			t.Errorf("?kinds=UPDATED = %q with %d entries, want urn:oversight:changes:UPDATED with 1", none.ID, len(none.Entries))
+		}
+	})
+
+	// The feed is cached publicly, by URL: what a client's headers say of
+	// the host or the scheme must not reach the links every reader gets.
+	t.Run("links ignore the request's headers", func(t *testing.T) {
+		for _, header := range []map[string]string{
+			{"Host": "evil.example"},
+			{"X-Forwarded-Proto": "http", "X-Forwarded-Host": "evil.example", "Forwarded": "host=evil.example;proto=http"},
+		} {
+			got := getFeed(t, h, "/changes.atom", header)
+			if got.Code != http.StatusOK || got.Body.String() != rec.Body.String() {
+				t.Errorf("GET /changes.atom with %v = %d, a different feed (links %q); want the same feed as without them", header, got.Code, parseFeed(t, "/changes.atom", got).link("self"))
+			}
 		}
 	})
 
@@ -271,5 +296,149 @@ func TestChangesFeedEmpty(t *testing.T) {
 	}
 	if got := getFeed(t, h, target, map[string]string{"If-None-Match": rec.Header().Get("ETag")}); got.Code != http.StatusNotModified {
 		t.Errorf("GET %s with its ETag = %d, want 304", target, got.Code)
+	}
+}
+
+// The feed's links come from the configured public URL (by default the
+// listen address's), whatever Host and forwarded headers a client sends: the
+// feed is cached publicly, so one client's headers would reach every reader.
+func TestFeedLinksComeFromConfiguration(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.New(t)
+	hostile := map[string]string{"Host": "evil.example", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"}
+	for _, tt := range []struct {
+		name      string
+		publicURL *url.URL
+		header    map[string]string
+		wantSelf  string
+	}{
+		{"default", nil, nil, "http://localhost:8080/changes.atom"},
+		{"default, hostile headers", nil, hostile, "http://localhost:8080/changes.atom"},
+		{"configured", &url.URL{Scheme: "https", Host: "oversight.example.org"}, hostile, "https://oversight.example.org/changes.atom"},
+		{"configured with a path prefix", &url.URL{Scheme: "https", Host: "example.org", Path: "/oversight"}, hostile, "https://example.org/oversight/changes.atom"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := graph.NewServer(graph.Config{Catalog: catalog.New(pool), Logger: slog.New(slog.DiscardHandler), PublicURL: tt.publicURL})
+			rec := getFeed(t, h, "/changes.atom", tt.header)
+			d := parseFeed(t, "/changes.atom", rec)
+			if got := d.link("self"); got != tt.wantSelf || strings.Contains(rec.Body.String(), "evil.example") {
+				t.Errorf("GET /changes.atom with %v: self link %q, want %q and no trace of the headers", tt.header, got, tt.wantSelf)
+			}
+			if cc := rec.Header().Get("Cache-Control"); !strings.HasPrefix(cc, "public") {
+				t.Errorf("GET /changes.atom: Cache-Control %q, want public caching (the feed no longer depends on who asks)", cc)
+			}
+		})
+	}
+}
+
+// The feed meets the same rate limits as the API, from the same buckets:
+// a client that spent its budget on the feed is refused on /graphql too.
+func TestFeedIsRateLimited(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.New(t)
+	limits := ratelimit.DefaultConfig()
+	limits.Anonymous = ratelimit.Limit{Rate: 0.001, Burst: 2} // no refill while the test runs
+	h := graph.NewServer(graph.Config{
+		Catalog:   catalog.New(pool),
+		Auth:      auth.NewStore(pool),
+		Logger:    slog.New(slog.DiscardHandler),
+		RateLimit: ratelimit.New(limits),
+	})
+	send := func(target, from, authorization string) *httptest.ResponseRecorder {
+		t.Helper()
+		req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, target, nil)
+		req.RemoteAddr = from
+		if authorization != "" {
+			req.Header.Set("Authorization", authorization)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	query := "/graphql?query=" + url.QueryEscape("{ vendors(first: 1) { totalCount } }")
+	for i, tt := range []struct {
+		name, target, from, authorization string
+		want                              int
+	}{
+		{"first feed request", "/changes.atom", "192.0.2.1:1000", "", http.StatusOK},
+		{"second", "/changes.atom", "192.0.2.1:1001", "", http.StatusOK},
+		{"third, over the burst", "/changes.atom", "192.0.2.1:1002", "", http.StatusTooManyRequests},
+		{"a query from the same client", query, "192.0.2.1:1003", "", http.StatusTooManyRequests},
+		{"another client", "/changes.atom", "192.0.2.2:1000", "", http.StatusOK},
+		{"a bad token, refused as on /graphql", "/changes.atom", "192.0.2.3:1000", "Bearer not-a-token", http.StatusUnauthorized},
+	} {
+		rec := send(tt.target, tt.from, tt.authorization)
+		if rec.Code != tt.want {
+			t.Errorf("%d. %s: GET %s from %s = %d %q, want %d", i, tt.name, tt.target, tt.from, rec.Code, rec.Body.String(), tt.want)
+		}
+		if tt.want == http.StatusTooManyRequests && rec.Header().Get("Retry-After") == "" {
+			t.Errorf("%d. %s: 429 without Retry-After", i, tt.name)
+		}
+	}
+}
+
+// blockingBody is a request body whose first Read says so on entered and
+// then waits for release: a request reading it holds its admission slot.
+type blockingBody struct {
+	entered chan<- struct{}
+	release <-chan struct{}
+	body    io.Reader
+	once    sync.Once
+}
+
+func (b *blockingBody) Read(p []byte) (int, error) {
+	b.once.Do(func() {
+		b.entered <- struct{}{}
+		<-b.release
+	})
+	return b.body.Read(p)
+}
+
+// GraphQL and the feed share one admission: while MaxConcurrent GraphQL
+// requests execute, a feed request waits its turn (and is refused as busy
+// when its deadline passes first). The exports have their own, so that slow
+// downloads cannot stall the API, nor the API the downloads.
+func TestFeedSharesAdmissionWithGraphQL(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.New(t)
+	h := graph.NewServer(graph.Config{
+		Catalog:        catalog.New(pool),
+		Logger:         slog.New(slog.DiscardHandler),
+		Export:         bulk.Handler(bulk.NewExporter(pool), nil, nil),
+		MaxConcurrent:  1,
+		RequestTimeout: 300 * time.Millisecond,
+	})
+	entered, release := make(chan struct{}), make(chan struct{})
+	var releaseOnce sync.Once
+	free := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(free) // whatever fails, the query does not hang
+	done := make(chan *httptest.ResponseRecorder, 1)
+	go func() {
+		body := &blockingBody{entered: entered, release: release, body: strings.NewReader(`{"query":"{ vendors(first: 1) { totalCount } }"}`)}
+		req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/graphql", body)
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		done <- rec
+	}()
+	<-entered // the query holds the only slot, reading its body
+
+	rec := getFeed(t, h, "/changes.atom", nil)
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "SERVER_BUSY") || rec.Header().Get("Retry-After") == "" {
+		t.Errorf("GET /changes.atom while a query holds the only slot = %d %q (Retry-After %q), want 503 SERVER_BUSY with Retry-After",
+			rec.Code, rec.Body.String(), rec.Header().Get("Retry-After"))
+	}
+	export := httptest.NewRecorder()
+	h.ServeHTTP(export, httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/export/registry.ndjson", nil))
+	if export.Code != http.StatusOK {
+		t.Errorf("GET /export/registry.ndjson while a query holds the only slot = %d %q, want 200 (the exports have their own admission)", export.Code, export.Body.String())
+	}
+
+	free()
+	if q := <-done; q.Code != http.StatusOK {
+		t.Fatalf("the query that held the slot = %d %q, want 200", q.Code, q.Body.String())
+	}
+	if rec := getFeed(t, h, "/changes.atom", nil); rec.Code != http.StatusOK {
+		t.Errorf("GET /changes.atom once the slot is free = %d %q, want 200", rec.Code, rec.Body.String())
 	}
 }

@@ -71,7 +71,7 @@ func TestProbe(t *testing.T) {
 		Editorial: editorial.New(pool),
 		Auth:      store,
 		Logger:    logger,
-		Export:    bulk.Handler(bulk.NewExporter(pool), logger),
+		Export:    bulk.Handler(bulk.NewExporter(pool), logger, graph.RouteFailure(logger)),
 	}))
 	t.Cleanup(srv.Close)
 

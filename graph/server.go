@@ -21,7 +21,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -64,18 +63,45 @@ type Config struct {
 	// keep the answer to an anonymous GET query; zero means 60 s, and a
 	// negative value forbids public caching.
 	CacheMaxAge time.Duration
+	// PublicURL is where clients reach the server: the scheme, host and
+	// any path prefix a proxy adds, such as https://oversight.example.org.
+	// The feed's absolute links are built from it, never from a request's
+	// Host or X-Forwarded-* headers (see newFeed). Its query and fragment
+	// are ignored. nil means http://localhost:8080.
+	PublicURL *url.URL
 	// Export serves the bulk downloads under /export/; nil serves none.
+	// Build it with bulk.Handler and RouteFailure, so that it answers
+	// failures as the other routes do.
 	Export http.Handler
 	// Metrics counts, times and logs each request; nil does none of it.
 	Metrics *metrics.Metrics
 	// RateLimit limits each client's requests; nil limits none.
 	RateLimit *ratelimit.Limiter
-	// MaxConcurrent is how many GraphQL requests execute at once, the rest
-	// waiting their turn; zero means 2 per CPU, negative means no limit.
+	// MaxConcurrent is how many GraphQL and feed requests, together,
+	// execute at once, the rest waiting their turn; the exports may run as
+	// many again (see newChain). Zero means 2 per CPU, negative means no
+	// limit.
 	MaxConcurrent int
 	// GQLGenOnly answers every query with gqlgen's executor, never the
 	// direct path (direct.go); the tests that compare the two set it.
 	GQLGenOnly bool
+}
+
+// publicURL is PublicURL without its query, fragment or a trailing slash,
+// or its default.
+func (cfg Config) publicURL() url.URL {
+	if cfg.PublicURL == nil {
+		return url.URL{Scheme: "http", Host: "localhost:8080"}
+	}
+	return url.URL{Scheme: cfg.PublicURL.Scheme, Host: cfg.PublicURL.Host, Path: strings.TrimRight(cfg.PublicURL.Path, "/")}
+}
+
+// logger is Logger, or slog's default when it is nil.
+func (cfg Config) logger() *slog.Logger {
+	if cfg.Logger != nil {
+		return cfg.Logger
+	}
+	return slog.Default()
 }
 
 // readCatalog is the catalog for read-only work.
@@ -103,8 +129,18 @@ const defaultCacheMaxAge = 60 * time.Second
 
 // NewGraphQLHandler returns the GraphQL endpoint: GraphQL over HTTP (see
 // httpTransport) with automatic persisted queries, introspection on (the API
-// is public and documented through it), errors through presentError.
+// is public and documented through it), errors through presentError, behind
+// the middleware chain every route goes through (see chain), with an
+// admission of its own. NewServer serves it with the other routes, sharing
+// one chain.
 func NewGraphQLHandler(cfg Config) http.Handler {
+	c := newChain(cfg)
+	return c.wrap(c.graphQLRoute(), newGraphQL(cfg))
+}
+
+// newGraphQL is the GraphQL endpoint without the middleware chain: gqlgen
+// and the request's loaders.
+func newGraphQL(cfg Config) http.Handler {
 	maxAge := cfg.CacheMaxAge
 	if maxAge == 0 {
 		maxAge = defaultCacheMaxAge
@@ -134,9 +170,9 @@ func NewGraphQLHandler(cfg Config) http.Handler {
 	// gqlgen parses and validates it.
 	srv.Use(newGuard(limits, queryCache, parserTokenLimit))
 	srv.SetParserTokenLimit(parserTokenLimit)
-	srv.SetErrorPresenter(presentError(cfg.Logger))
+	srv.SetErrorPresenter(presentError(cfg.logger()))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
-		cfg.Logger.ErrorContext(ctx, "panic in resolver", "request_id", requestID(ctx), "panic", v)
+		cfg.logger().ErrorContext(ctx, "panic in resolver", "request_id", requestID(ctx), "panic", v)
 		return &gqlerror.Error{
 			Message:    "internal error; request ID " + requestID(ctx),
 			Path:       graphql.GetPath(ctx),
@@ -147,26 +183,50 @@ func NewGraphQLHandler(cfg Config) http.Handler {
 	if wait == 0 {
 		wait = 5 * time.Millisecond
 	}
-	// From the outside in: request ID, metrics and the request's log line
-	// (they see every answer, refusals included), the deadline and body
-	// limit, a rate limit per address before tokens are checked (a flood of
-	// made-up tokens would each cost a lookup), authentication, the rate
-	// limit per user or address and for mutations (it needs the viewer),
-	// the admission queue, then the request's loaders and gqlgen.
-	concurrent := cfg.MaxConcurrent
-	if concurrent == 0 {
-		concurrent = defaultConcurrency()
-	}
-	var h http.Handler = withAdmission(withLoaders(srv, wait), concurrent)
-	if cfg.RateLimit != nil {
-		h = cfg.RateLimit.Middleware(h)
-	}
-	if cfg.Auth != nil {
-		h = auth.Middleware(cfg.Auth, cfg.Logger)(h)
-		if cfg.RateLimit != nil {
-			h = cfg.RateLimit.PreAuth(h)
-		}
-	}
+	return withLoaders(srv, wait)
+}
+
+// chain is the middleware every public route goes through: /graphql, the
+// feed and the exports meet the same deadline, body bound, rate limits
+// (one set of buckets: a client's feed requests and queries draw from the
+// same one), authentication and admission. One chain serves one server, so
+// that its routes share its admission: GraphQL and the feed together, not
+// each on its own, execute at most MaxConcurrent requests at once.
+//
+// From the outside in: the request ID, metrics and the request's log line
+// (they see every answer, refusals included), the deadline and body limit,
+// a rate limit per address before tokens are checked (a flood of made-up
+// tokens would each cost a lookup), authentication, the rate limit per
+// user or address and for mutations (it needs the viewer), the admission
+// queue, then the route's handler.
+//
+// Nothing in it is GraphQL's: it is meant to move, with NewServer's route
+// table, to a package of its own (internal/server).
+type chain struct {
+	metrics *metrics.Metrics
+	limiter *ratelimit.Limiter
+	auth    *auth.Store
+	logger  *slog.Logger
+	// fail answers a request that failed before its answer started.
+	fail    func(http.ResponseWriter, *http.Request, error)
+	timeout time.Duration
+	maxBody int64
+	// shared admits GraphQL and the feed; exports admits the exports.
+	shared, exports *admission
+}
+
+// route is what differs between the routes of a chain.
+type route struct {
+	// metric labels the route's metrics; "" for GraphQL, whose label is
+	// the operation's name.
+	metric string
+	// deadline applies the request timeout. Without it the route bounds its
+	// own time, and waits in the admission queue at most the timeout.
+	deadline  bool
+	admission *admission
+}
+
+func newChain(cfg Config) *chain {
 	timeout := cfg.RequestTimeout
 	if timeout == 0 {
 		timeout = 15 * time.Second
@@ -175,9 +235,65 @@ func NewGraphQLHandler(cfg Config) http.Handler {
 	if maxBody == 0 {
 		maxBody = 1 << 20
 	}
-	h = withBounds(h, timeout, maxBody)
-	if cfg.Metrics != nil {
-		h = cfg.Metrics.Middleware(h)
+	concurrent := cfg.MaxConcurrent
+	if concurrent == 0 {
+		concurrent = defaultConcurrency()
+	}
+	return &chain{
+		metrics: cfg.Metrics,
+		limiter: cfg.RateLimit,
+		auth:    cfg.Auth,
+		logger:  cfg.logger(),
+		fail:    RouteFailure(cfg.logger()),
+		timeout: timeout,
+		maxBody: maxBody,
+		shared:  newAdmission(concurrent),
+		// An export takes as long as its client reads, minutes for a slow
+		// one: in the shared admission a few slow downloads would stall the
+		// API. In their own, as large, they can only stall each other, and
+		// still take no more than their share of the database's
+		// connections (each holds one for its snapshot).
+		exports: newAdmission(concurrent),
+	}
+}
+
+func (c *chain) graphQLRoute() route { return route{deadline: true, admission: c.shared} }
+
+func (c *chain) feedRoute() route {
+	return route{metric: "/changes.atom", deadline: true, admission: c.shared}
+}
+
+// exportRoute has no deadline: the exports stream the whole registry, and
+// set their own write deadline (internal/bulk).
+func (c *chain) exportRoute() route { return route{metric: "/export/", admission: c.exports} }
+
+// wrap puts h behind the chain, as rt.
+func (c *chain) wrap(rt route, h http.Handler) http.Handler {
+	var maxWait time.Duration
+	if !rt.deadline {
+		maxWait = c.timeout
+	}
+	h = rt.admission.wrap(h, maxWait)
+	if c.limiter != nil {
+		h = c.limiter.Middleware(h)
+	}
+	if c.auth != nil {
+		h = auth.Middleware(c.auth, c.logger, c.fail)(h)
+		if c.limiter != nil {
+			h = c.limiter.PreAuth(h)
+		}
+	}
+	timeout := c.timeout
+	if !rt.deadline {
+		timeout = 0
+	}
+	h = withBounds(h, timeout, c.maxBody)
+	if c.metrics != nil {
+		if rt.metric == "" {
+			h = c.metrics.Middleware(h)
+		} else {
+			h = c.metrics.Route(rt.metric, h)
+		}
 	}
 	return withRequestID(h)
 }
@@ -219,12 +335,25 @@ func (s routedSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	return s.ExecutableSchema.Exec(ctx)
 }
 
-// NewServer returns every route the server answers: /graphql, /graphiql,
-// /healthz (the process is up) and /readyz (it can serve queries).
+// NewServer returns every route the server answers: /graphql, the feed
+// (/changes.atom) and the exports (/export/, when configured) behind one
+// middleware chain, /graphiql, and /healthz (the process is up) and /readyz
+// (it can serve queries).
 func NewServer(cfg Config) http.Handler {
+	c := newChain(cfg)
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", NewGraphQLHandler(cfg))
-	mux.Handle("GET /graphiql", playground.Handler("Oversight GraphQL", "/graphql"))
+	mux.Handle("/graphql", c.wrap(c.graphQLRoute(), newGraphQL(cfg)))
+	// GraphiQL's page, and its own script and stylesheet under /graphiql/
+	// (graphiql.go): not behind the chain, as they read nothing of the
+	// registry, and a browser loads them once.
+	gq := graphiQLHandler("/graphql")
+	mux.Handle("GET /graphiql", gq)
+	mux.Handle("GET /graphiql/", gq)
+	// The health checks skip the chain. Load balancers and orchestrators
+	// probe them often, from a few addresses: rate limits would refuse the
+	// probes and have a healthy server taken out of service, and /readyz
+	// queued behind a busy admission would time out, and have it restarted,
+	// exactly when it is loaded. They cost a constant and a one-row query.
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -235,7 +364,7 @@ func NewServer(cfg Config) http.Handler {
 		defer cancel()
 		if cfg.Ready != nil {
 			if err := cfg.Ready(ctx); err != nil {
-				cfg.Logger.WarnContext(ctx, "not ready", "err", err)
+				cfg.logger().WarnContext(ctx, "not ready", "err", err)
 				w.WriteHeader(http.StatusServiceUnavailable)
 				_, _ = w.Write([]byte("not ready\n"))
 				return
@@ -244,33 +373,29 @@ func NewServer(cfg Config) http.Handler {
 		_, _ = w.Write([]byte("ready\n"))
 	})
 	if cfg.Export != nil {
-		export := cfg.Export
-		if cfg.RateLimit != nil {
-			export = cfg.RateLimit.Middleware(export)
-		}
-		if cfg.Metrics != nil {
-			export = cfg.Metrics.Route("/export/", export)
-		}
-		mux.Handle("GET /export/", withRequestID(export))
+		mux.Handle("GET /export/", c.wrap(c.exportRoute(), cfg.Export))
 	}
 	// The Atom feed of changes (public, like the data it announces).
-	feed := cfg
-	feed.Catalog = cfg.readCatalog()
-	mux.Handle("GET /changes.atom", NewFeedHandler(feed))
+	mux.Handle("GET /changes.atom", c.wrap(c.feedRoute(), newFeed(cfg, c.fail)))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/graphiql", http.StatusFound)
 	})
 	return mux
 }
 
-// withBounds limits a request's time and body. The deadline reaches
-// PostgreSQL through the context: pgx cancels a statement still running when
-// it passes, so a slow query is stopped rather than left to run.
+// withBounds limits a request's time (none when timeout is zero) and body.
+// The deadline reaches PostgreSQL through the context: pgx cancels a
+// statement still running when it passes, so a slow query is stopped rather
+// than left to run.
 func withBounds(next http.Handler, timeout time.Duration, maxBody int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		if timeout <= 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -415,15 +540,23 @@ func (resp httpResponse) encode() ([]byte, error) {
 
 // write sends a GraphQL response with its status and caching headers.
 func (t httpTransport) write(w http.ResponseWriter, r *http.Request, media string, resp *graphql.Response) {
-	body, err := httpResponse{Errors: resp.Errors, Data: resp.Data, Extensions: resp.Extensions}.encode()
+	h := w.Header()
+	status := responseStatus(media, resp)
+	data := resp.Data
+	if status == http.StatusServiceUnavailable {
+		// The database's outage left nothing of the operation: the answer
+		// is the outage alone, without the "data": null of an operation
+		// that ran (see responseStatus).
+		data = nil
+		h.Set("Retry-After", retryAfterOutage)
+	}
+	body, err := httpResponse{Errors: resp.Errors, Data: data, Extensions: resp.Extensions}.encode()
 	if err != nil {
 		writeRequestError(w, media, &requestError{http.StatusInternalServerError, "INTERNAL_SERVER_ERROR",
 			"internal error; request ID " + requestID(r.Context())})
 		return
 	}
-	h := w.Header()
 	h.Set("Content-Type", media+"; charset=utf-8")
-	status := responseStatus(media, resp)
 	if status == http.StatusOK && t.publiclyCacheable(r, resp) {
 		// Strong: the same bytes in the same media type give the same tag.
 		sum := sha256.Sum256(append([]byte(media+"\n"), body...))
@@ -454,7 +587,24 @@ func (t httpTransport) publiclyCacheable(r *http.Request, resp *graphql.Response
 // understand anything else), and for application/graphql-response+json 200
 // when there is data, else 400 for a request the client got wrong or 500
 // when the server failed.
+//
+// A database outage is the exception, for both media types: when an error
+// is SERVICE_UNAVAILABLE and there is no data (none, or null), it is 503,
+// which write sends with Retry-After and without the null data. Nothing
+// of the operation could run; load balancers, caches and retrying clients
+// act on a 503 and its Retry-After, and would take a 200 for an answer.
+// For application/graphql-response+json that is what the specification
+// asks of a response without data (4xx or 5xx); for application/json it
+// allows a 5xx, though it advises 200, and a client that mistrusts a
+// non-200 body loses nothing: the body says only to come back later. With
+// partial data (some field has a value), it stays 200: the specification
+// requires it for both media types, and the errors, coded
+// SERVICE_UNAVAILABLE, say which fields the outage cost.
 func responseStatus(media string, resp *graphql.Response) int {
+	noData := len(resp.Data) == 0 || string(resp.Data) == "null"
+	if noData && hasCode(resp.Errors, codeUnavailable) {
+		return http.StatusServiceUnavailable
+	}
 	if media == mediaJSON || len(resp.Data) > 0 {
 		return http.StatusOK
 	}
@@ -464,6 +614,16 @@ func responseStatus(media string, resp *graphql.Response) int {
 		}
 	}
 	return http.StatusBadRequest
+}
+
+// hasCode reports whether an error in errs has the extensions.code code.
+func hasCode(errs gqlerror.List, code string) bool {
+	for _, e := range errs {
+		if c, _ := e.Extensions["code"].(string); c == code {
+			return true
+		}
+	}
+	return false
 }
 
 // etagMatches implements If-None-Match's weak comparison (RFC 9110, 13.1.2).
@@ -554,9 +714,14 @@ func badRequest(format string, args ...any) *requestError {
 
 // writeRequestError answers e as a GraphQL response without data.
 func writeRequestError(w http.ResponseWriter, media string, e *requestError) {
-	body, _ := json.Marshal(httpResponse{Errors: gqlerror.List{{Message: e.message, Extensions: map[string]any{"code": e.code}}}})
+	writeError(w, media, e.status, e.message, map[string]any{"code": e.code})
+}
+
+// writeError answers one error as a GraphQL response without data.
+func writeError(w http.ResponseWriter, media string, status int, message string, extensions map[string]any) {
+	body, _ := json.Marshal(httpResponse{Errors: gqlerror.List{{Message: message, Extensions: extensions}}})
 	w.Header().Set("Content-Type", media+"; charset=utf-8")
-	w.WriteHeader(e.status)
+	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
 

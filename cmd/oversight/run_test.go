@@ -135,6 +135,23 @@ func TestServeSeedsServesAndShutsDown(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(body, "US-ENTITY-LIST") {
 		t.Errorf("GET /graphql vendor(hikvision) = %d %s, want its Entity List designation", code, body)
 	}
+	// The feed's links are the listen address's (no --public-url), not
+	// whatever Host a client sends: the feed is publicly cacheable.
+	feed, err := http.NewRequest(http.MethodGet, base+"/changes.atom", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed.Host = "evil.example"
+	resp, err := http.DefaultClient.Do(feed)
+	if err != nil {
+		t.Fatalf("GET /changes.atom: %v", err)
+	}
+	atom, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if self := `<link rel="self" type="application/atom+xml" href="` + base + `/changes.atom">`; resp.StatusCode != http.StatusOK ||
+		!strings.Contains(string(atom), self) || strings.Contains(string(atom), "evil.example") {
+		t.Errorf("GET /changes.atom with Host: evil.example = %d, want 200 with %s and no evil.example:\n%.600s", resp.StatusCode, self, atom)
+	}
 	if !strings.Contains(stderr.String(), "using database") {
 		t.Errorf("serve did not log which database it uses: %s", stderr.String())
 	}
@@ -176,5 +193,49 @@ func TestReadinessNoticesMigrationState(t *testing.T) {
 	}
 	if err := ready(ctx); err == nil {
 		t.Error("readiness of a dirty database = nil, want an error")
+	}
+}
+
+// --public-url must be a URL the feed's links can start with; anything else
+// is a usage error that says what is wanted, before the server starts.
+func TestServePublicURL(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		in   string
+		want string // the URL, or a part of the error
+		ok   bool
+	}{
+		{"https://oversight.example.org", "https://oversight.example.org", true},
+		{"https://oversight.example.org/", "https://oversight.example.org", true},
+		{"http://example.org:8080/oversight/", "http://example.org:8080/oversight", true},
+		{"HTTPS://Example.org", "https://Example.org", true},
+		{"http://[::1]:8080", "http://[::1]:8080", true},
+		{"oversight.example.org", "is not an http or https URL", false},
+		{"/oversight", "is not an http or https URL", false},
+		{"ftp://example.org", "is not an http or https URL", false},
+		{"https://", "has no host", false},
+		{"https://:8080/x", "has no host", false},
+		{"https://example.org?a=1", "has a query or a fragment", false},
+		{"https://example.org/?", "has a query or a fragment", false},
+		{"https://example.org/#top", "has a query or a fragment", false},
+		{"https://editor:secret@example.org", "user name or password", false},
+		{"https://example.org:port", "does not parse", false},
+	} {
+		u, err := parsePublicURL(tt.in)
+		switch {
+		case tt.ok && (err != nil || u.String() != tt.want):
+			t.Errorf("parsePublicURL(%q) = %v, %v; want %s", tt.in, u, err, tt.want)
+		case !tt.ok && (err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "want an absolute http:// or https:// URL")):
+			t.Errorf("parsePublicURL(%q) = %v, %v; want an error saying it %s and what is wanted", tt.in, u, err, tt.want)
+		}
+	}
+
+	// Through the command line: exit 2 and the reason, before any database
+	// is opened (the one given does not exist).
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"serve", "--public-url", "ftp://example.org", "--database-url", "postgres://x@127.0.0.1:1/x"}, env(nil), &stdout, &stderr)
+	if err == nil || exitCode(err) != 2 || !strings.Contains(stderr.String(), `invalid value "ftp://example.org" for flag -public-url`) ||
+		!strings.Contains(stderr.String(), "want an absolute http:// or https:// URL") {
+		t.Errorf("serve --public-url ftp://example.org = %v (exit %d), stderr %q; want a usage error naming the flag and what it wants", err, exitCode(err), stderr.String())
 	}
 }

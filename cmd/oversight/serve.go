@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -33,6 +35,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	var f dbFlags
 	f.register(fs, getenv)
 	addr := fs.String("addr", ":8080", "address to listen on")
+	var publicURL publicURLFlag
+	fs.Var(&publicURL, "public-url", "the URL clients reach the server at, for the absolute links of the feed: http or https, with any path prefix of a proxy, such as https://oversight.example.org (default http://localhost:PORT, PORT that of --addr)")
 	// Like --database-url, the environment's value is applied after
 	// parsing so -h never prints a password.
 	readURL := fs.String("database-read-url", "", "PostgreSQL URL of a read replica for queries, the feed and the exports (default $DATABASE_READ_URL; unset: the primary serves everything)")
@@ -43,7 +47,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.Var(&limits.Mutation, "rate-limit-mutation", "each user's (or anonymous address's) limit on mutations, on top of the above: RATE:BURST, or off")
 	fs.Var(&limits.PreAuth, "rate-limit-preauth", "each address's limit before its token is checked: RATE:BURST, or off")
 	fs.Var(&limits.TrustedProxies, "trusted-proxies", "comma-separated CIDRs of the reverse proxies whose X-Forwarded-For is believed (default none)")
-	maxConcurrent := fs.Int("max-concurrent", 0, "how many GraphQL requests execute at once, the rest queueing within their deadline (0: 2 per CPU; -1: no limit)")
+	maxConcurrent := fs.Int("max-concurrent", 0, "how many GraphQL and feed requests execute at once, the rest queueing within their deadline, and how many exports besides (0: 2 per CPU; -1: no limit)")
 	memoryLimit := fs.Int("memory-limit", 200, "soft limit of the Go heap in MiB, past which the garbage collector works harder (0: none; $GOMEMLIMIT, when set, wins)")
 	metricsAddr := fs.String("metrics-addr", "", "serve Prometheus metrics at /metrics on this address, kept off the public one (such as 127.0.0.1:9090); empty serves none")
 	if err := parse(fs, args, stderr); err != nil {
@@ -104,6 +108,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
+	if publicURL.u == nil {
+		// Right for a server used where it runs; one behind a proxy or
+		// reached by another name sets --public-url.
+		publicURL.u = &url.URL{Scheme: "http", Host: displayAddr(ln.Addr())}
+	}
 	srv := &http.Server{
 		Handler: graph.NewServer(graph.Config{
 			Catalog:     primaryCatalog,
@@ -113,10 +122,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			Logger:      logger,
 			Ready:       ready,
 			CacheMaxAge: maxAge,
-			Export:      bulk.Handler(bulk.NewExporter(readPool), logger),
+			PublicURL:   publicURL.u,
+			Export:      bulk.Handler(bulk.NewExporter(readPool), logger, graph.RouteFailure(logger)),
 			Metrics:     m,
 			RateLimit:   ratelimit.New(limits),
-			// Bounds memory under load: see graph.withAdmission.
+			// Bounds memory under load: see graph.admission.
 			MaxConcurrent: *maxConcurrent,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -125,7 +135,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	logger.Info("serving", "addr", ln.Addr().String(), "graphql", "/graphql", "graphiql", "/graphiql")
+	logger.Info("serving", "addr", ln.Addr().String(), "public_url", publicURL.u.String(), "graphql", "/graphql", "graphiql", "/graphiql")
 	fmt.Fprintf(stdout, "Oversight is serving GraphQL on http://%s/graphql (GraphiQL: /graphiql)\n", displayAddr(ln.Addr()))
 
 	errc := make(chan error, 2)
@@ -281,6 +291,52 @@ func readiness(pool *pgxpool.Pool, url string) func(context.Context) error {
 		}
 		return nil
 	}
+}
+
+// publicURLFlag is --public-url, checked as it is parsed: a bad value is a
+// usage error before anything starts.
+type publicURLFlag struct{ u *url.URL }
+
+// String implements flag.Value.
+func (f *publicURLFlag) String() string {
+	if f == nil || f.u == nil {
+		return ""
+	}
+	return f.u.String()
+}
+
+// Set implements flag.Value.
+func (f *publicURLFlag) Set(s string) error {
+	u, err := parsePublicURL(s)
+	if err != nil {
+		return err
+	}
+	f.u = u
+	return nil
+}
+
+// parsePublicURL reads the URL clients reach the server at: absolute, http
+// or https, with a host, and nothing the links built from it could not
+// carry: no query or fragment, and no user name or password (it would be
+// published in every link). A trailing slash is dropped.
+func parsePublicURL(s string) (*url.URL, error) {
+	const want = "want an absolute http:// or https:// URL such as https://oversight.example.org"
+	u, err := url.Parse(strings.TrimSpace(s))
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%q does not parse (%v): %s", s, errors.Unwrap(err), want)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("%q is not an http or https URL: %s", s, want)
+	case u.Opaque != "" || u.Hostname() == "":
+		return nil, fmt.Errorf("%q has no host: %s", s, want)
+	case u.User != nil:
+		return nil, fmt.Errorf("%q has a user name or password, which every link would publish: %s", s, want)
+	case u.RawQuery != "" || u.ForceQuery || strings.Contains(s, "#"):
+		return nil, fmt.Errorf("%q has a query or a fragment: %s, and a path prefix at most", s, want)
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	return u, nil
 }
 
 func displayAddr(a net.Addr) string {

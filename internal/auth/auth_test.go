@@ -617,7 +617,7 @@ func TestMiddleware(t *testing.T) {
 
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	handler := auth.Middleware(s, logger)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	handler := auth.Middleware(s, logger, nil)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v := registry.ViewerFrom(r.Context())
 		fmt.Fprintf(w, "%s %s", v.UserID, v.Role)
 	}))

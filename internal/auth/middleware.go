@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -22,7 +23,12 @@ const internalErrorBody = `{"errors":[{"message":"internal error","extensions":{
 // rather than silently reading as anonymous, so a client learns its token
 // stopped working. It logs no token and no name or email; at debug level,
 // the user ID and token prefix.
-func Middleware(store *Store, logger *slog.Logger) func(http.Handler) http.Handler {
+//
+// A failure to check the token (the database is down, say) goes to fail, so
+// that the server answers it as it answers every other failure of the same
+// kind (a database outage as 503 with the request ID); with fail nil it is
+// logged as an error and answered 500.
+func Middleware(store *Store, logger *slog.Logger, fail func(http.ResponseWriter, *http.Request, error)) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx := r.Context()
@@ -45,6 +51,9 @@ func Middleware(store *Store, logger *slog.Logger) func(http.Handler) http.Handl
 				// might be a mangled secret and is not logged.
 				logger.DebugContext(ctx, "refused token", "token_prefix", prefix)
 				writeJSON(w, http.StatusUnauthorized, unauthenticatedBody)
+				return
+			case err != nil && fail != nil:
+				fail(w, r, fmt.Errorf("authenticate token %s: %w", prefix, err))
 				return
 			case err != nil:
 				logger.ErrorContext(ctx, "authenticate request", "token_prefix", prefix, "err", err)

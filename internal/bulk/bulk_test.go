@@ -405,7 +405,7 @@ func TestFtM(t *testing.T) {
 func TestHTTP(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	srv := httptest.NewServer(bulk.Handler(bulk.NewExporter(f.db), nil))
+	srv := httptest.NewServer(bulk.Handler(bulk.NewExporter(f.db), nil, nil))
 	t.Cleanup(srv.Close)
 	get := func(path string, header ...string) *http.Response {
 		t.Helper()

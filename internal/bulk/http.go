@@ -3,6 +3,7 @@ package bulk
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -25,9 +26,22 @@ const exportWriteTimeout = 30 * time.Minute
 // strong ETag and Last-Modified from the last change event; If-None-Match
 // (and, without it, If-Modified-Since) answer 304 Not Modified. Anyone may
 // call it: exports hold published data only, redacted for anonymous readers.
-func Handler(x *Exporter, logger *slog.Logger) http.Handler {
+//
+// fail answers an export that failed before its response started: the
+// server's own answer to failures, the same on every route
+// (graph.RouteFailure: a database outage is 503 with Retry-After, and both
+// carry the request ID). nil logs the error and answers 500. An export that
+// fails once streaming has started is logged to logger either way, and its
+// connection cut.
+func Handler(x *Exporter, logger *slog.Logger, fail func(w http.ResponseWriter, r *http.Request, err error)) http.Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+	if fail == nil {
+		fail = func(w http.ResponseWriter, r *http.Request, err error) {
+			logger.ErrorContext(r.Context(), "export", "path", r.URL.Path, "err", err)
+			http.Error(w, "the export failed; try again later", http.StatusInternalServerError)
+		}
 	}
 	mux := http.NewServeMux()
 	serve := func(name, contentType string, write func(ctx context.Context, v *View, w io.Writer) error) http.HandlerFunc {
@@ -62,8 +76,7 @@ func Handler(x *Exporter, logger *slog.Logger) http.Handler {
 				return
 			}
 			if !started {
-				logger.ErrorContext(ctx, "export", "file", name, "err", err)
-				http.Error(w, "the export failed; try again later", http.StatusInternalServerError)
+				fail(w, r, fmt.Errorf("export %s: %w", name, err))
 				return
 			}
 			if !errors.Is(err, context.Canceled) {

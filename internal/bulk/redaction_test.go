@@ -53,7 +53,7 @@ func TestExportsWithholdConfidentialDetails(t *testing.T) {
 	})
 	f.merge(sub)
 
-	srv := httptest.NewServer(bulk.Handler(bulk.NewExporter(f.db), nil))
+	srv := httptest.NewServer(bulk.Handler(bulk.NewExporter(f.db), nil, nil))
 	t.Cleanup(srv.Close)
 	files := map[string][]byte{}
 	for _, name := range append([]string{"registry.ndjson", "registry.ftm.ndjson"}, csvNames()...) {
