@@ -527,6 +527,11 @@ func TestImport(t *testing.T) {
 			{`{"type":"NOPE"}`, `line 2: type: "NOPE" is not an entry type`},
 			{`{"type":"VENDOR","fields":{"name":5}}`, "line 2: input.name:"},
 			{`not json`, "line 2: not a JSON object"},
+			// What a proposal may not set, an import line may not either
+			// (editorial.CheckFields): nothing is dropped quietly.
+			{`{"type":"VENDOR","fields":{"name":"Typo Corp","webiste":"https://typo.example"}}`, `line 2: input.webiste: a vendor has no field "webiste"`},
+			{`{"type":"VENDOR","fields":{"name":"Status Corp","status":"RETRACTED"}}`, "line 2: input.status: status is set by a retraction"},
+			{`{"type":"COMMUNITY","fields":{"name":"Twice","citations":[]},"citations":[]}`, "line 2: citations: citations are given twice"},
 		}
 		for _, m := range more {
 			_, err := bulk.Import(ctx, f.db, f.contributor, strings.NewReader(lines[0]+"\n"+m.line), bulk.ImportOptions{})

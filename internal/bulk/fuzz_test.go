@@ -2,11 +2,13 @@ package bulk
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 
+	"oversight/internal/editorial"
 	"oversight/internal/registry"
 )
 
@@ -85,6 +87,7 @@ var fuzzImportLines = []string{
 	`{"type":"VENDOR","fields":[]}`, `{"type":["VENDOR"]}`, `{}`, `[]`, `null`, `1`, `{`, ``, "\x00", "\xff\xfe",
 	`{"type":"VENDOR","fields":{"name":"X"}} trailing`,
 	`{"type":"VENDOR","fields":{"name":"` + strings.Repeat("x", 10000) + `"}}`,
+	`{"type":"VENDOR","fields":{"name":"Typo Corp","webiste":"https://typo.example","status":"RETRACTED"}}`,
 }
 
 var fuzzSnapshots = []string{
@@ -151,6 +154,22 @@ func FuzzImportLine(f *testing.F) {
 		}
 		im := &importer{created: map[uuid.UUID]registry.EntryType{}, lines: map[uuid.UUID]int{}, keys: map[string]int{}}
 		refs, ok := im.prepare(p, cur)
+
+		// A line whose fields a proposal could not set is refused; when it
+		// is refused for nothing else before its fields are read (a new or
+		// published entry, no other status), with each field the editorial
+		// rule names.
+		reachesFields := (in.Status == "" || in.Status == registry.StatusPublished) && (cur == nil || cur.status == registry.StatusPublished)
+		if in.Status != registry.StatusRetracted {
+			for _, fe := range editorial.CheckFields(in.Type, editorial.Fields(in.Fields)) {
+				if ok {
+					t.Fatalf("prepare(%q) accepted fields the editorial rule refuses: %v", b, fe)
+				}
+				if reachesFields && !slices.ContainsFunc(im.errs.Errors, func(e LineError) bool { return slices.Equal(e.Path, fe.Field) }) {
+					t.Fatalf("prepare(%q) did not name %v, which the editorial rule refuses: %v", b, fe.Field, im.errs.Error())
+				}
+			}
+		}
 
 		counted := im.res.Created + im.res.Updated + im.res.Retracted + im.res.Unchanged
 		if !ok {

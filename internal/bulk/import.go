@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"oversight/internal/editorial"
 	"oversight/internal/postgres"
 	"oversight/internal/registry"
 )
@@ -643,10 +644,20 @@ func (im *importer) prepare(p *pending, cur *known) ([]ref, bool) {
 			had = append(registry.References(prev), citationRefs(prevCits)...)
 		}
 	}
-	for k, v := range p.in.Fields {
-		if k == "status" || k == "retractionReason" || k == "citations" {
-			continue // not fields: the line's own keys say these
-		}
+	// What a line may set is what a proposal may (the editorial rule): a
+	// misspelt field or a status among the fields is the author's mistake,
+	// named with its line, not something to drop quietly.
+	fields := editorial.Fields(p.in.Fields)
+	for _, fe := range editorial.CheckFields(p.typ, fields) {
+		im.errs.add(p.line, fe.Code, fe.Message, fe.Field...)
+	}
+	if _, ok := fields["citations"]; ok && len(p.in.Citations) > 0 {
+		im.errs.add(p.line, registry.CodeInvalid, "citations are given twice, in the line and in its fields: give them once", "citations")
+	}
+	if len(im.errs.Errors)+im.errs.More > before {
+		return nil, false
+	}
+	for k, v := range fields {
 		base[k] = v
 	}
 	if len(p.in.Citations) > 0 {

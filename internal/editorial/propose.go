@@ -40,12 +40,7 @@ func (s *Service) Propose(ctx context.Context, v registry.Viewer, submissionID u
 			return err
 		}
 
-		for _, k := range []string{"status", "retractionReason"} {
-			if _, ok := fields[k]; ok {
-				errs.add(registry.CodeInvalid, k+" is set by a retraction (proposeRetraction), not by a proposal", "input", k)
-			}
-		}
-		if len(*errs) > 0 {
+		if *errs = append(*errs, CheckFields(t, fields)...); len(*errs) > 0 {
 			return nil
 		}
 
