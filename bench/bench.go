@@ -25,6 +25,7 @@ import (
 	"oversight/internal/catalog"
 	"oversight/internal/database"
 	"oversight/internal/editorial"
+	"oversight/internal/server"
 )
 
 // Statement is one SQL statement as the server sent it, with its arguments.
@@ -120,11 +121,13 @@ func NewServer(ctx context.Context, databaseURL string) (*Server, error) {
 			return nil, fmt.Errorf("BENCH_MAX_CONCURRENT: %w", err)
 		}
 	}
-	h := graph.NewGraphQLHandler(graph.Config{
-		MaxConcurrent: concurrent,
-		Catalog:       catalog.New(pool),
-		Editorial:     editorial.New(pool),
+	h := server.New(server.Config{
+		Graph: graph.Config{
+			Catalog:   catalog.New(pool),
+			Editorial: editorial.New(pool),
+		},
 		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		MaxConcurrent: concurrent,
 	})
 	return &Server{Handler: h, Tracer: tr, Pool: pool}, nil
 }

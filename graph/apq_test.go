@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"oversight/graph"
+	"oversight/internal/server"
 )
 
 // persisted is the extensions parameter of an automatic persisted query.
@@ -28,7 +29,7 @@ func sha256Hex(s string) string {
 // GET with its own variables.
 func TestAutomaticPersistedQueries(t *testing.T) {
 	t.Parallel()
-	api := newHTTPAPI(t, graph.Config{})
+	api := newHTTPAPI(t, graph.Config{}, server.Config{})
 	const query = `query Vendors($n: Int) { vendors(first: $n) { totalCount } }`
 	hash := sha256Hex(query)
 	byHash := func(accept, variables string) *httpRequestResult {

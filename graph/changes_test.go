@@ -20,6 +20,7 @@ import (
 	"oversight/internal/editorial"
 	"oversight/internal/pgtest"
 	"oversight/internal/registry"
+	"oversight/internal/server"
 	"oversight/seed"
 )
 
@@ -107,7 +108,7 @@ func newChangesWorld(t *testing.T, tracer pgx.QueryTracer) *changesWorld {
 		check("ProposeRetraction(abuse)", errs, err)
 	})
 	w.cfg = graph.Config{Catalog: catalog.New(pool), Logger: slog.New(slog.DiscardHandler)}
-	w.api = graph.NewGraphQLHandler(w.cfg)
+	w.api = newServer(w.cfg, server.Config{})
 	return w
 }
 
@@ -380,7 +381,7 @@ func TestChangesNoNPlusOne(t *testing.T) {
 	// type's entries into one batch.
 	cfg := w.cfg
 	cfg.LoaderWait = 50 * time.Millisecond
-	api := graph.NewGraphQLHandler(cfg)
+	api := newServer(cfg, server.Config{})
 	counter.N.Store(0)
 	var out struct {
 		Changes struct {

@@ -13,6 +13,7 @@ import (
 	"oversight/graph"
 	"oversight/internal/catalog"
 	"oversight/internal/registry"
+	"oversight/internal/server"
 )
 
 // Markers of the details confide gives the confidential source and the
@@ -229,7 +230,9 @@ func TestConfidentialSourceIsRedacted(t *testing.T) {
 	// public summary: a guard, since it reads nothing else of a source.
 	t.Run("the Atom feed", func(t *testing.T) {
 		t.Parallel()
-		h := graph.NewFeedHandler(graph.Config{Catalog: catalog.New(f.pool)})
+		h := newServer(graph.Config{
+			Catalog: catalog.New(f.pool),
+		}, server.Config{})
 		got := getFeed(t, h, "/changes.atom", nil).Body.String()
 		if !strings.Contains(got, "Confidential witness statement") {
 			t.Errorf("GET /changes.atom does not list src-secret's version 2: %s", got)

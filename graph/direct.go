@@ -17,6 +17,7 @@ import (
 
 	"oversight/internal/catalog"
 	"oversight/internal/registry"
+	"oversight/internal/request"
 )
 
 // Direct reads: the hot read shapes without gqlgen's executor.
@@ -97,7 +98,7 @@ func (s directSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		data, err := s.run(ctx, root)
 		if err != nil {
 			if p, ok := err.(directPanic); ok && s.logger != nil {
-				s.logger.ErrorContext(ctx, "panic in a direct read; gqlgen answers instead", "request_id", requestID(ctx), "panic", p.v)
+				s.logger.ErrorContext(ctx, "panic in a direct read; gqlgen answers instead", "request_id", request.ID(ctx), "panic", p.v)
 			}
 			// gqlgen's answer, with its errors where they belong.
 			return inner(ctx)

@@ -21,6 +21,7 @@ import (
 	"oversight/graph"
 	"oversight/internal/catalog"
 	"oversight/internal/registry"
+	"oversight/internal/server"
 )
 
 // Every field the direct read path knows, on every type it knows, and the
@@ -176,11 +177,11 @@ func TestDirectReadsAnswerAsGQLGen(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	cfg := func(gqlgenOnly bool) http.Handler {
-		return graph.NewGraphQLHandler(graph.Config{
+		return newServer(graph.Config{
 			Catalog:    catalog.New(f.pool),
 			Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 			GQLGenOnly: gqlgenOnly,
-		})
+		}, server.Config{})
 	}
 	direct, gqlgen := cfg(false), cfg(true)
 	viewers := []struct {
@@ -315,7 +316,10 @@ func TestBriefSourcesSkipTheirMetadata(t *testing.T) {
 	t.Parallel()
 	log := &sqlLog{}
 	f := newFixtureWith(t, log)
-	h := graph.NewGraphQLHandler(graph.Config{Catalog: catalog.New(f.pool), Logger: slog.New(slog.DiscardHandler)})
+	h := newServer(graph.Config{
+		Catalog: catalog.New(f.pool),
+		Logger:  slog.New(slog.DiscardHandler),
+	}, server.Config{})
 	for _, tc := range []struct {
 		name, source string
 		joins        bool

@@ -25,6 +25,7 @@ import (
 	"oversight/internal/catalog"
 	"oversight/internal/editorial"
 	"oversight/internal/registry"
+	"oversight/internal/server"
 )
 
 // account is a user of the editorial API with a token that never expires.
@@ -72,11 +73,12 @@ func newEditorialAPI(t *testing.T) *editorialAPI {
 	f := newFixture(t)
 	logs := &logBuffer{}
 	store := auth.NewStore(f.pool)
-	return &editorialAPI{fixture: f, store: store, logs: logs, api: graph.NewGraphQLHandler(graph.Config{
+	return &editorialAPI{fixture: f, store: store, logs: logs, api: newServer(graph.Config{
 		Catalog:   catalog.New(f.pool),
 		Editorial: editorial.New(f.pool),
-		Auth:      store,
 		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}, server.Config{
+		Auth: store,
 	})}
 }
 

@@ -99,28 +99,21 @@ var entryLabels = map[registry.EntryType]string{
 // correctionKinds are the kinds of the public corrections log.
 var correctionKinds = []registry.ChangeKind{registry.ChangeCorrected, registry.ChangeRetracted}
 
-// NewFeedHandler returns the Atom feed of the latest published changes, to
-// be served at GET /changes.atom, behind the middleware chain every route
-// goes through (with an admission of its own; NewServer serves it with the
-// other routes, sharing one chain). `?kinds=CORRECTED,RETRACTED` (comma
-// separated, or repeated) narrows it; those two kinds are the corrections
-// log. Anonymous: every change is public. It answers 400 to an unknown kind,
-// and 304 to a conditional request (If-None-Match, If-Modified-Since) for
-// the feed the client already has.
-func NewFeedHandler(cfg Config) http.Handler {
-	c := newChain(cfg)
-	return c.wrap(c.feedRoute(), newFeed(cfg, c.fail))
-}
-
-// newFeed is the feed without the middleware chain; fail answers a request
-// it could not serve.
+// NewFeed returns the Atom feed of the latest published changes, to be
+// served at GET /changes.atom, without any middleware (internal/server
+// mounts it behind its chain); fail answers a request it could not serve.
+// `?kinds=CORRECTED,RETRACTED` (comma separated, or repeated) narrows it;
+// those two kinds are the corrections log. Anonymous: every change is
+// public. It answers 400 to an unknown kind, and 304 to a conditional
+// request (If-None-Match, If-Modified-Since) for the feed the client
+// already has.
 //
 // The feed is the same for everyone who asks with the same URL: its links
 // come from the configured public URL, never from the request's Host or
 // X-Forwarded-* headers. Shared caches keep it for a minute, keyed by the
 // URL, and a link built from one client's headers would be served to every
 // reader (and Vary would not save it: many CDNs ignore Vary).
-func newFeed(cfg Config, fail func(http.ResponseWriter, *http.Request, error)) http.Handler {
+func NewFeed(cfg Config, fail func(http.ResponseWriter, *http.Request, error)) http.Handler {
 	base := cfg.publicURL()
 	cat := cfg.readCatalog()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -3,24 +3,20 @@ package graph_test
 import (
 	"encoding/json"
 	"encoding/xml"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"oversight/graph"
-	"oversight/internal/auth"
-	"oversight/internal/bulk"
 	"oversight/internal/catalog"
 	"oversight/internal/pgtest"
-	"oversight/internal/ratelimit"
 	"oversight/internal/registry"
+	"oversight/internal/server"
 )
 
 // atomDoc is what a reader takes from the feed.
@@ -99,7 +95,7 @@ func TestChangesFeed(t *testing.T) {
 	w := newChangesWorld(t, nil)
 	cfg := w.cfg
 	cfg.PublicURL = &url.URL{Scheme: "https", Host: "registry.test", Path: "/oversight/"}
-	h := graph.NewFeedHandler(cfg)
+	h := newServer(cfg, server.Config{})
 	var latest time.Time
 	if err := w.pool.QueryRow(t.Context(), `SELECT max(at) FROM change_events`).Scan(&latest); err != nil {
 		t.Fatalf("latest change: %v", err)
@@ -174,7 +170,9 @@ func TestChangesFeed(t *testing.T) {
 			if err != nil {
 				t.Fatalf("feed entry %d link %q: %v", i, d.Entries[i].Links[0].Href, err)
 			}
-			req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, href.RequestURI(), nil)
+			// As the proxy in front of the server would, strip the public
+			// URL's path prefix.
+			req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, strings.TrimPrefix(href.RequestURI(), "/oversight"), nil)
 			rec := httptest.NewRecorder()
 			w.api.ServeHTTP(rec, req)
 			var out struct {
@@ -284,7 +282,10 @@ func TestChangesFeed(t *testing.T) {
 // With no change of the kinds asked for, the feed is empty and valid.
 func TestChangesFeedEmpty(t *testing.T) {
 	t.Parallel()
-	h := graph.NewFeedHandler(graph.Config{Catalog: catalog.New(pgtest.New(t)), Logger: slog.New(slog.DiscardHandler)})
+	h := newServer(graph.Config{
+		Catalog: catalog.New(pgtest.New(t)),
+		Logger:  slog.New(slog.DiscardHandler),
+	}, server.Config{})
 	target := "/changes.atom?kinds=CORRECTED,RETRACTED"
 	rec := getFeed(t, h, target, nil)
 	d := parseFeed(t, target, rec)
@@ -318,7 +319,11 @@ func TestFeedLinksComeFromConfiguration(t *testing.T) {
 		{"configured with a path prefix", &url.URL{Scheme: "https", Host: "example.org", Path: "/oversight"}, hostile, "https://example.org/oversight/changes.atom"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			h := graph.NewServer(graph.Config{Catalog: catalog.New(pool), Logger: slog.New(slog.DiscardHandler), PublicURL: tt.publicURL})
+			h := newServer(graph.Config{
+				Catalog:   catalog.New(pool),
+				Logger:    slog.New(slog.DiscardHandler),
+				PublicURL: tt.publicURL,
+			}, server.Config{})
 			rec := getFeed(t, h, "/changes.atom", tt.header)
 			d := parseFeed(t, "/changes.atom", rec)
 			if got := d.link("self"); got != tt.wantSelf || strings.Contains(rec.Body.String(), "evil.example") {
@@ -328,117 +333,5 @@ func TestFeedLinksComeFromConfiguration(t *testing.T) {
 				t.Errorf("GET /changes.atom: Cache-Control %q, want public caching (the feed no longer depends on who asks)", cc)
 			}
 		})
-	}
-}
-
-// The feed meets the same rate limits as the API, from the same buckets:
-// a client that spent its budget on the feed is refused on /graphql too.
-func TestFeedIsRateLimited(t *testing.T) {
-	t.Parallel()
-	pool := pgtest.New(t)
-	limits := ratelimit.DefaultConfig()
-	limits.Anonymous = ratelimit.Limit{Rate: 0.001, Burst: 2} // no refill while the test runs
-	h := graph.NewServer(graph.Config{
-		Catalog:   catalog.New(pool),
-		Auth:      auth.NewStore(pool),
-		Logger:    slog.New(slog.DiscardHandler),
-		RateLimit: ratelimit.New(limits),
-	})
-	send := func(target, from, authorization string) *httptest.ResponseRecorder {
-		t.Helper()
-		req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, target, nil)
-		req.RemoteAddr = from
-		if authorization != "" {
-			req.Header.Set("Authorization", authorization)
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		return rec
-	}
-	query := "/graphql?query=" + url.QueryEscape("{ vendors(first: 1) { totalCount } }")
-	for i, tt := range []struct {
-		name, target, from, authorization string
-		want                              int
-	}{
-		{"first feed request", "/changes.atom", "192.0.2.1:1000", "", http.StatusOK},
-		{"second", "/changes.atom", "192.0.2.1:1001", "", http.StatusOK},
-		{"third, over the burst", "/changes.atom", "192.0.2.1:1002", "", http.StatusTooManyRequests},
-		{"a query from the same client", query, "192.0.2.1:1003", "", http.StatusTooManyRequests},
-		{"another client", "/changes.atom", "192.0.2.2:1000", "", http.StatusOK},
-		{"a bad token, refused as on /graphql", "/changes.atom", "192.0.2.3:1000", "Bearer not-a-token", http.StatusUnauthorized},
-	} {
-		rec := send(tt.target, tt.from, tt.authorization)
-		if rec.Code != tt.want {
-			t.Errorf("%d. %s: GET %s from %s = %d %q, want %d", i, tt.name, tt.target, tt.from, rec.Code, rec.Body.String(), tt.want)
-		}
-		if tt.want == http.StatusTooManyRequests && rec.Header().Get("Retry-After") == "" {
-			t.Errorf("%d. %s: 429 without Retry-After", i, tt.name)
-		}
-	}
-}
-
-// blockingBody is a request body whose first Read says so on entered and
-// then waits for release: a request reading it holds its admission slot.
-type blockingBody struct {
-	entered chan<- struct{}
-	release <-chan struct{}
-	body    io.Reader
-	once    sync.Once
-}
-
-func (b *blockingBody) Read(p []byte) (int, error) {
-	b.once.Do(func() {
-		b.entered <- struct{}{}
-		<-b.release
-	})
-	return b.body.Read(p)
-}
-
-// GraphQL and the feed share one admission: while MaxConcurrent GraphQL
-// requests execute, a feed request waits its turn (and is refused as busy
-// when its deadline passes first). The exports have their own, so that slow
-// downloads cannot stall the API, nor the API the downloads.
-func TestFeedSharesAdmissionWithGraphQL(t *testing.T) {
-	t.Parallel()
-	pool := pgtest.New(t)
-	h := graph.NewServer(graph.Config{
-		Catalog:        catalog.New(pool),
-		Logger:         slog.New(slog.DiscardHandler),
-		Export:         bulk.Handler(bulk.NewExporter(pool), nil, nil),
-		MaxConcurrent:  1,
-		RequestTimeout: 300 * time.Millisecond,
-	})
-	entered, release := make(chan struct{}), make(chan struct{})
-	var releaseOnce sync.Once
-	free := func() { releaseOnce.Do(func() { close(release) }) }
-	t.Cleanup(free) // whatever fails, the query does not hang
-	done := make(chan *httptest.ResponseRecorder, 1)
-	go func() {
-		body := &blockingBody{entered: entered, release: release, body: strings.NewReader(`{"query":"{ vendors(first: 1) { totalCount } }"}`)}
-		req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/graphql", body)
-		req.Header.Set("Content-Type", "application/json")
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		done <- rec
-	}()
-	<-entered // the query holds the only slot, reading its body
-
-	rec := getFeed(t, h, "/changes.atom", nil)
-	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "SERVER_BUSY") || rec.Header().Get("Retry-After") == "" {
-		t.Errorf("GET /changes.atom while a query holds the only slot = %d %q (Retry-After %q), want 503 SERVER_BUSY with Retry-After",
-			rec.Code, rec.Body.String(), rec.Header().Get("Retry-After"))
-	}
-	export := httptest.NewRecorder()
-	h.ServeHTTP(export, httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/export/registry.ndjson", nil))
-	if export.Code != http.StatusOK {
-		t.Errorf("GET /export/registry.ndjson while a query holds the only slot = %d %q, want 200 (the exports have their own admission)", export.Code, export.Body.String())
-	}
-
-	free()
-	if q := <-done; q.Code != http.StatusOK {
-		t.Fatalf("the query that held the slot = %d %q, want 200", q.Code, q.Body.String())
-	}
-	if rec := getFeed(t, h, "/changes.atom", nil); rec.Code != http.StatusOK {
-		t.Errorf("GET /changes.atom once the slot is free = %d %q, want 200", rec.Code, rec.Body.String())
 	}
 }

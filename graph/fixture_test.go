@@ -25,6 +25,7 @@ import (
 	"oversight/internal/catalog"
 	"oversight/internal/pgtest"
 	"oversight/internal/registry"
+	"oversight/internal/server"
 	"oversight/seed"
 )
 
@@ -681,11 +682,11 @@ func addVersion(t *testing.T, pool *pgxpool.Pool, id string, n int, at time.Time
 }
 
 func newHandler(pool *pgxpool.Pool, wait time.Duration) http.Handler {
-	return graph.NewGraphQLHandler(graph.Config{
+	return newServer(graph.Config{
 		Catalog:    catalog.New(pool),
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 		LoaderWait: wait,
-	})
+	}, server.Config{})
 }
 
 // response is a GraphQL response, with its body as it came.

@@ -253,11 +253,11 @@ func newStaticFile(body []byte, contentType string) staticFile {
 // url is where the page loads f from.
 func (f staticFile) url(path string) string { return path + "?v=" + f.version }
 
-// graphiQLHandler serves GraphiQL querying endpoint (a path on this origin,
+// NewGraphiQL serves GraphiQL querying endpoint (a path on this origin,
 // such as "/graphql"): the page at /graphiql, its script at
 // /graphiql/graphiql.js and its stylesheet at /graphiql/graphiql.css. Mount
 // it on both "GET /graphiql" and "GET /graphiql/".
-func graphiQLHandler(endpoint string) http.Handler {
+func NewGraphiQL(endpoint string) http.Handler {
 	const scriptPath, stylePath = graphiQLPath + "/graphiql.js", graphiQLPath + "/graphiql.css"
 	script := newStaticFile([]byte(graphiQLScript), "application/javascript; charset=utf-8")
 	style := newStaticFile([]byte(graphiQLStyle), "text/css; charset=utf-8")

@@ -14,10 +14,10 @@ import (
 	"testing"
 )
 
-// graphiQLMux mounts the handler as NewServer does.
+// graphiQLMux mounts the handler as server.New does.
 func graphiQLMux() http.Handler {
 	mux := http.NewServeMux()
-	h := graphiQLHandler("/graphql")
+	h := NewGraphiQL("/graphql")
 	mux.Handle("GET /graphiql", h)
 	mux.Handle("GET /graphiql/", h)
 	return mux
@@ -266,7 +266,7 @@ func TestGraphiQLRoutes(t *testing.T) {
 		{"an unknown file", graphiQLMux(), http.MethodGet, "/graphiql/other.js", http.StatusNotFound},
 		{"the directory", graphiQLMux(), http.MethodGet, "/graphiql/", http.StatusNotFound},
 		{"a POST, mounted", graphiQLMux(), http.MethodPost, "/graphiql", http.StatusMethodNotAllowed},
-		{"a POST, unmounted", graphiQLHandler("/graphql"), http.MethodPost, "/graphiql", http.StatusMethodNotAllowed},
+		{"a POST, unmounted", NewGraphiQL("/graphql"), http.MethodPost, "/graphiql", http.StatusMethodNotAllowed},
 	}
 	for _, tt := range tests {
 		if rec := get(tt.h, tt.method, tt.target, nil); rec.Code != tt.want {

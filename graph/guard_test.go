@@ -9,41 +9,23 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"oversight/graph"
 	"oversight/internal/catalog"
 	"oversight/internal/pgtest"
+	"oversight/internal/server"
 )
-
-// lockedBuffer is a log sink the handler's goroutines may share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // newLoggedHandler is newHandler with its log kept, to check what a request
 // costs the server's log.
-func newLoggedHandler(t *testing.T) (http.Handler, *lockedBuffer) {
+func newLoggedHandler(t *testing.T) (http.Handler, *logBuffer) {
 	t.Helper()
-	logs := &lockedBuffer{}
-	return graph.NewGraphQLHandler(graph.Config{
+	logs := &logBuffer{}
+	return newServer(graph.Config{
 		Catalog: catalog.New(pgtest.New(t)),
 		Logger:  slog.New(slog.NewTextHandler(logs, nil)),
-	}), logs
+	}, server.Config{}), logs
 }
 
 // fragmentChain is n fragments, each spreading the next twice, ending in

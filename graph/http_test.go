@@ -26,6 +26,7 @@ import (
 	"oversight/internal/editorial"
 	"oversight/internal/pgtest"
 	"oversight/internal/registry"
+	"oversight/internal/server"
 )
 
 const (
@@ -41,7 +42,7 @@ type httpAPI struct {
 	token string
 }
 
-func newHTTPAPI(t *testing.T, cfg graph.Config) *httpAPI {
+func newHTTPAPI(t *testing.T, cfg graph.Config, hc server.Config) *httpAPI {
 	t.Helper()
 	pool := pgtest.New(t)
 	store := auth.NewStore(pool)
@@ -54,9 +55,9 @@ func newHTTPAPI(t *testing.T, cfg graph.Config) *httpAPI {
 	}
 	cfg.Catalog = catalog.New(pool)
 	cfg.Editorial = editorial.New(pool)
-	cfg.Auth = store
 	cfg.Logger = slog.New(slog.DiscardHandler)
-	return &httpAPI{h: graph.NewServer(cfg), pool: pool, token: token}
+	hc.Auth = store
+	return &httpAPI{h: newServer(cfg, hc), pool: pool, token: token}
 }
 
 // httpRequest describes one request to /graphql.
@@ -128,7 +129,7 @@ func getQuery(accept string, kv ...string) httpRequest {
 
 func TestGraphQLOverHTTP(t *testing.T) {
 	t.Parallel()
-	api := newHTTPAPI(t, graph.Config{MaxBodyBytes: 4096})
+	api := newHTTPAPI(t, graph.Config{}, server.Config{MaxBodyBytes: 4096})
 	const typename = `{"query":"{ __typename }"}`
 	const coerce = `{"query":"query($n: Int!) { vendors(first: $n) { totalCount } }","variables":{"n":"three"}}`
 	tooManyRoots := `{"query":"{` + strings.Repeat(" __typename", graph.DefaultLimits.MaxRootFields+1) + ` }"}`
@@ -243,7 +244,7 @@ func TestGraphQLOverHTTP(t *testing.T) {
 // contributor who could run it over POST, is refused before it runs.
 func TestGETMutationWritesNothing(t *testing.T) {
 	t.Parallel()
-	api := newHTTPAPI(t, graph.Config{})
+	api := newHTTPAPI(t, graph.Config{}, server.Config{})
 	const mutation = `mutation { createSubmission(input: {title: "Sent by GET"}) { submission { id } userErrors { code } } }`
 	req := getQuery("", "query", mutation)
 	req.header["Authorization"] = "Bearer " + api.token
@@ -281,7 +282,7 @@ func quote(s string) string {
 
 func TestHTTPCaching(t *testing.T) {
 	t.Parallel()
-	api := newHTTPAPI(t, graph.Config{})
+	api := newHTTPAPI(t, graph.Config{}, server.Config{})
 	const query = `{ vendors(first: 2) { totalCount } }`
 	const private = "private, no-store"
 
@@ -340,7 +341,7 @@ func TestHTTPCaching(t *testing.T) {
 		maxAge time.Duration
 		want   string
 	}{{5 * time.Minute, "public, max-age=300"}, {-1, private}} {
-		api := newHTTPAPI(t, graph.Config{CacheMaxAge: tt.maxAge})
+		api := newHTTPAPI(t, graph.Config{CacheMaxAge: tt.maxAge}, server.Config{})
 		if got := do(t, api.h, getQuery("", "query", query)).Header().Get("Cache-Control"); got != tt.want {
 			t.Errorf("with CacheMaxAge %v: Cache-Control %q, want %q", tt.maxAge, got, tt.want)
 		}
@@ -379,12 +380,13 @@ func TestReadReplicaRouting(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreateToken error = %v", err)
 	}
-	h := graph.NewServer(graph.Config{
+	h := newServer(graph.Config{
 		Catalog:     catalog.New(primary),
 		ReadCatalog: catalog.New(read),
 		Editorial:   editorial.New(primary),
-		Auth:        store,
 		Logger:      slog.New(slog.DiscardHandler),
+	}, server.Config{
+		Auth: store,
 	})
 	signedIn := func(req httpRequest) httpRequest {
 		req.header["Authorization"] = "Bearer " + token

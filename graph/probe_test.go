@@ -28,6 +28,7 @@ import (
 	"oversight/internal/editorial"
 	"oversight/internal/pgtest"
 	"oversight/internal/registry"
+	"oversight/internal/server"
 	"oversight/seed"
 )
 
@@ -64,14 +65,15 @@ func TestProbe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedBuffer{}
+	logs := &logBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
-	srv := httptest.NewServer(graph.NewServer(graph.Config{
+	srv := httptest.NewServer(newServer(graph.Config{
 		Catalog:   catalog.New(pool),
 		Editorial: editorial.New(pool),
-		Auth:      store,
 		Logger:    logger,
-		Export:    bulk.Handler(bulk.NewExporter(pool), logger, graph.RouteFailure(logger)),
+	}, server.Config{
+		Auth:   store,
+		Export: bulk.Handler(bulk.NewExporter(pool), logger, server.RouteFailure(logger)),
 	}))
 	t.Cleanup(srv.Close)
 

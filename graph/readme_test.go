@@ -15,6 +15,7 @@ import (
 	"oversight/graph"
 	"oversight/internal/catalog"
 	"oversight/internal/pgtest"
+	"oversight/internal/server"
 	"oversight/seed"
 )
 
@@ -41,17 +42,17 @@ func TestREADMEExamples(t *testing.T) {
 	if _, err := seed.Load(ctx, pool, d); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	srv := httptest.NewServer(graph.NewGraphQLHandler(graph.Config{
+	srv := httptest.NewServer(newServer(graph.Config{
 		Catalog: catalog.New(pool),
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}))
+	}, server.Config{}))
 	t.Cleanup(srv.Close)
 
 	for i, b := range blocks {
 		query := string(b[1])
 		t.Run(firstLine(query, i), func(t *testing.T) {
 			body, _ := json.Marshal(map[string]string{"query": query})
-			resp, err := http.Post(srv.URL, "application/json", bytes.NewReader(body))
+			resp, err := http.Post(srv.URL+"/graphql", "application/json", bytes.NewReader(body))
 			if err != nil {
 				t.Fatal(err)
 			}

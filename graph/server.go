@@ -25,14 +25,15 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"oversight/graph/generated"
-	"oversight/internal/auth"
 	"oversight/internal/catalog"
 	"oversight/internal/editorial"
 	"oversight/internal/metrics"
 	"oversight/internal/ratelimit"
+	"oversight/internal/request"
 )
 
-// Config assembles the HTTP side of the API.
+// Config assembles the GraphQL API and the Atom feed; internal/server
+// mounts them.
 type Config struct {
 	// Catalog reads the registry for mutations (which must see their own
 	// writes) and, when ReadCatalog is nil, for everything else.
@@ -42,23 +43,13 @@ type Config struct {
 	// it returns may lag a just-merged change by the replica's delay.
 	ReadCatalog *catalog.Catalog
 	Editorial   *editorial.Service
-	// Auth authenticates API tokens; nil serves anonymous readers only.
-	Auth   *auth.Store
-	Logger *slog.Logger
-	// Ready reports whether the server can answer queries (database reachable,
-	// schema migrated); /readyz calls it.
-	Ready func(ctx context.Context) error
+	Logger      *slog.Logger
 	// LoaderWait is how long a loader's batch waits for one more key before
 	// it queries (at most 100 ms in all); zero means 5 ms, enough for the
 	// fields of one list level to join one batch even on a busy machine.
 	LoaderWait time.Duration
 	// Limits bound each operation's cost; nil means DefaultLimits.
 	Limits *Limits
-	// RequestTimeout bounds each request, SQL included (the context is
-	// cancelled, and pgx cancels the running statement); zero means 15 s.
-	RequestTimeout time.Duration
-	// MaxBodyBytes bounds a request's body; zero means 1 MiB.
-	MaxBodyBytes int64
 	// CacheMaxAge is how long shared caches (a CDN, a reverse proxy) may
 	// keep the answer to an anonymous GET query; zero means 60 s, and a
 	// negative value forbids public caching.
@@ -66,22 +57,16 @@ type Config struct {
 	// PublicURL is where clients reach the server: the scheme, host and
 	// any path prefix a proxy adds, such as https://oversight.example.org.
 	// The feed's absolute links are built from it, never from a request's
-	// Host or X-Forwarded-* headers (see newFeed). Its query and fragment
+	// Host or X-Forwarded-* headers (see NewFeed). Its query and fragment
 	// are ignored. nil means http://localhost:8080.
 	PublicURL *url.URL
-	// Export serves the bulk downloads under /export/; nil serves none.
-	// Build it with bulk.Handler and RouteFailure, so that it answers
-	// failures as the other routes do.
-	Export http.Handler
-	// Metrics counts, times and logs each request; nil does none of it.
+	// Metrics counts and times each operation; nil does none of it.
+	// internal/server sets the server's.
 	Metrics *metrics.Metrics
-	// RateLimit limits each client's requests; nil limits none.
+	// RateLimit, when set, learns the persisted queries, so that a mutation
+	// sent by its hash alone meets the mutation limit too; internal/server
+	// sets the server's.
 	RateLimit *ratelimit.Limiter
-	// MaxConcurrent is how many GraphQL and feed requests, together,
-	// execute at once, the rest waiting their turn; the exports may run as
-	// many again (see newChain). Zero means 2 per CPU, negative means no
-	// limit.
-	MaxConcurrent int
 	// GQLGenOnly answers every query with gqlgen's executor, never the
 	// direct path (direct.go); the tests that compare the two set it.
 	GQLGenOnly bool
@@ -127,20 +112,12 @@ const (
 // defaultCacheMaxAge is Config.CacheMaxAge's zero value.
 const defaultCacheMaxAge = 60 * time.Second
 
-// NewGraphQLHandler returns the GraphQL endpoint: GraphQL over HTTP (see
+// NewGraphQLHandler returns the GraphQL endpoint, without any middleware
+// (internal/server mounts it behind its chain): GraphQL over HTTP (see
 // httpTransport) with automatic persisted queries, introspection on (the API
-// is public and documented through it), errors through presentError, behind
-// the middleware chain every route goes through (see chain), with an
-// admission of its own. NewServer serves it with the other routes, sharing
-// one chain.
+// is public and documented through it), errors through presentError, and the
+// request's loaders.
 func NewGraphQLHandler(cfg Config) http.Handler {
-	c := newChain(cfg)
-	return c.wrap(c.graphQLRoute(), newGraphQL(cfg))
-}
-
-// newGraphQL is the GraphQL endpoint without the middleware chain: gqlgen
-// and the request's loaders.
-func newGraphQL(cfg Config) http.Handler {
 	maxAge := cfg.CacheMaxAge
 	if maxAge == 0 {
 		maxAge = defaultCacheMaxAge
@@ -172,11 +149,11 @@ func newGraphQL(cfg Config) http.Handler {
 	srv.SetParserTokenLimit(parserTokenLimit)
 	srv.SetErrorPresenter(presentError(cfg.logger()))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
-		cfg.logger().ErrorContext(ctx, "panic in resolver", "request_id", requestID(ctx), "panic", v)
+		cfg.logger().ErrorContext(ctx, "panic in resolver", "request_id", request.ID(ctx), "panic", v)
 		return &gqlerror.Error{
-			Message:    "internal error; request ID " + requestID(ctx),
+			Message:    "internal error; request ID " + request.ID(ctx),
 			Path:       graphql.GetPath(ctx),
-			Extensions: map[string]any{"code": "INTERNAL_SERVER_ERROR", "requestId": requestID(ctx)},
+			Extensions: map[string]any{"code": "INTERNAL_SERVER_ERROR", "requestId": request.ID(ctx)},
 		}
 	})
 	wait := cfg.LoaderWait
@@ -184,118 +161,6 @@ func newGraphQL(cfg Config) http.Handler {
 		wait = 5 * time.Millisecond
 	}
 	return withLoaders(srv, wait)
-}
-
-// chain is the middleware every public route goes through: /graphql, the
-// feed and the exports meet the same deadline, body bound, rate limits
-// (one set of buckets: a client's feed requests and queries draw from the
-// same one), authentication and admission. One chain serves one server, so
-// that its routes share its admission: GraphQL and the feed together, not
-// each on its own, execute at most MaxConcurrent requests at once.
-//
-// From the outside in: the request ID, metrics and the request's log line
-// (they see every answer, refusals included), the deadline and body limit,
-// a rate limit per address before tokens are checked (a flood of made-up
-// tokens would each cost a lookup), authentication, the rate limit per
-// user or address and for mutations (it needs the viewer), the admission
-// queue, then the route's handler.
-//
-// Nothing in it is GraphQL's: it is meant to move, with NewServer's route
-// table, to a package of its own (internal/server).
-type chain struct {
-	metrics *metrics.Metrics
-	limiter *ratelimit.Limiter
-	auth    *auth.Store
-	logger  *slog.Logger
-	// fail answers a request that failed before its answer started.
-	fail    func(http.ResponseWriter, *http.Request, error)
-	timeout time.Duration
-	maxBody int64
-	// shared admits GraphQL and the feed; exports admits the exports.
-	shared, exports *admission
-}
-
-// route is what differs between the routes of a chain.
-type route struct {
-	// metric labels the route's metrics; "" for GraphQL, whose label is
-	// the operation's name.
-	metric string
-	// deadline applies the request timeout. Without it the route bounds its
-	// own time, and waits in the admission queue at most the timeout.
-	deadline  bool
-	admission *admission
-}
-
-func newChain(cfg Config) *chain {
-	timeout := cfg.RequestTimeout
-	if timeout == 0 {
-		timeout = 15 * time.Second
-	}
-	maxBody := cfg.MaxBodyBytes
-	if maxBody == 0 {
-		maxBody = 1 << 20
-	}
-	concurrent := cfg.MaxConcurrent
-	if concurrent == 0 {
-		concurrent = defaultConcurrency()
-	}
-	return &chain{
-		metrics: cfg.Metrics,
-		limiter: cfg.RateLimit,
-		auth:    cfg.Auth,
-		logger:  cfg.logger(),
-		fail:    RouteFailure(cfg.logger()),
-		timeout: timeout,
-		maxBody: maxBody,
-		shared:  newAdmission(concurrent),
-		// An export takes as long as its client reads, minutes for a slow
-		// one: in the shared admission a few slow downloads would stall the
-		// API. In their own, as large, they can only stall each other, and
-		// still take no more than their share of the database's
-		// connections (each holds one for its snapshot).
-		exports: newAdmission(concurrent),
-	}
-}
-
-func (c *chain) graphQLRoute() route { return route{deadline: true, admission: c.shared} }
-
-func (c *chain) feedRoute() route {
-	return route{metric: "/changes.atom", deadline: true, admission: c.shared}
-}
-
-// exportRoute has no deadline: the exports stream the whole registry, and
-// set their own write deadline (internal/bulk).
-func (c *chain) exportRoute() route { return route{metric: "/export/", admission: c.exports} }
-
-// wrap puts h behind the chain, as rt.
-func (c *chain) wrap(rt route, h http.Handler) http.Handler {
-	var maxWait time.Duration
-	if !rt.deadline {
-		maxWait = c.timeout
-	}
-	h = rt.admission.wrap(h, maxWait)
-	if c.limiter != nil {
-		h = c.limiter.Middleware(h)
-	}
-	if c.auth != nil {
-		h = auth.Middleware(c.auth, c.logger, c.fail)(h)
-		if c.limiter != nil {
-			h = c.limiter.PreAuth(h)
-		}
-	}
-	timeout := c.timeout
-	if !rt.deadline {
-		timeout = 0
-	}
-	h = withBounds(h, timeout, c.maxBody)
-	if c.metrics != nil {
-		if rt.metric == "" {
-			h = c.metrics.Middleware(h)
-		} else {
-			h = c.metrics.Route(rt.metric, h)
-		}
-	}
-	return withRequestID(h)
 }
 
 // executableSchema returns the schema over the primary catalog, or, with a
@@ -333,71 +198,6 @@ func (s routedSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		}
 	}
 	return s.ExecutableSchema.Exec(ctx)
-}
-
-// NewServer returns every route the server answers: /graphql, the feed
-// (/changes.atom) and the exports (/export/, when configured) behind one
-// middleware chain, /graphiql, and /healthz (the process is up) and /readyz
-// (it can serve queries).
-func NewServer(cfg Config) http.Handler {
-	c := newChain(cfg)
-	mux := http.NewServeMux()
-	mux.Handle("/graphql", c.wrap(c.graphQLRoute(), newGraphQL(cfg)))
-	// GraphiQL's page, and its own script and stylesheet under /graphiql/
-	// (graphiql.go): not behind the chain, as they read nothing of the
-	// registry, and a browser loads them once.
-	gq := graphiQLHandler("/graphql")
-	mux.Handle("GET /graphiql", gq)
-	mux.Handle("GET /graphiql/", gq)
-	// The health checks skip the chain. Load balancers and orchestrators
-	// probe them often, from a few addresses: rate limits would refuse the
-	// probes and have a healthy server taken out of service, and /readyz
-	// queued behind a busy admission would time out, and have it restarted,
-	// exactly when it is loaded. They cost a constant and a one-row query.
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("ok\n"))
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if cfg.Ready != nil {
-			if err := cfg.Ready(ctx); err != nil {
-				cfg.logger().WarnContext(ctx, "not ready", "err", err)
-				w.WriteHeader(http.StatusServiceUnavailable)
-				_, _ = w.Write([]byte("not ready\n"))
-				return
-			}
-		}
-		_, _ = w.Write([]byte("ready\n"))
-	})
-	if cfg.Export != nil {
-		mux.Handle("GET /export/", c.wrap(c.exportRoute(), cfg.Export))
-	}
-	// The Atom feed of changes (public, like the data it announces).
-	mux.Handle("GET /changes.atom", c.wrap(c.feedRoute(), newFeed(cfg, c.fail)))
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/graphiql", http.StatusFound)
-	})
-	return mux
-}
-
-// withBounds limits a request's time (none when timeout is zero) and body.
-// The deadline reaches PostgreSQL through the context: pgx cancels a
-// statement still running when it passes, so a slow query is stopped rather
-// than left to run.
-func withBounds(next http.Handler, timeout time.Duration, maxBody int64) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-		if timeout <= 0 {
-			next.ServeHTTP(w, r)
-			return
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), timeout)
-		defer cancel()
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
 }
 
 // GraphQL over HTTP, as the GraphQL-over-HTTP specification
@@ -548,12 +348,12 @@ func (t httpTransport) write(w http.ResponseWriter, r *http.Request, media strin
 		// is the outage alone, without the "data": null of an operation
 		// that ran (see responseStatus).
 		data = nil
-		h.Set("Retry-After", retryAfterOutage)
+		h.Set("Retry-After", request.RetryAfterOutage)
 	}
 	body, err := httpResponse{Errors: resp.Errors, Data: data, Extensions: resp.Extensions}.encode()
 	if err != nil {
 		writeRequestError(w, media, &requestError{http.StatusInternalServerError, "INTERNAL_SERVER_ERROR",
-			"internal error; request ID " + requestID(r.Context())})
+			"internal error; request ID " + request.ID(r.Context())})
 		return
 	}
 	h.Set("Content-Type", media+"; charset=utf-8")
@@ -602,7 +402,7 @@ func (t httpTransport) publiclyCacheable(r *http.Request, resp *graphql.Response
 // SERVICE_UNAVAILABLE, say which fields the outage cost.
 func responseStatus(media string, resp *graphql.Response) int {
 	noData := len(resp.Data) == 0 || string(resp.Data) == "null"
-	if noData && hasCode(resp.Errors, codeUnavailable) {
+	if noData && hasCode(resp.Errors, request.CodeUnavailable) {
 		return http.StatusServiceUnavailable
 	}
 	if media == mediaJSON || len(resp.Data) > 0 {
@@ -719,10 +519,7 @@ func writeRequestError(w http.ResponseWriter, media string, e *requestError) {
 
 // writeError answers one error as a GraphQL response without data.
 func writeError(w http.ResponseWriter, media string, status int, message string, extensions map[string]any) {
-	body, _ := json.Marshal(httpResponse{Errors: gqlerror.List{{Message: message, Extensions: extensions}}})
-	w.Header().Set("Content-Type", media+"; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	request.WriteError(w, media, status, message, extensions)
 }
 
 // paramsFromURL reads a GET request's parameters.

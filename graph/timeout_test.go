@@ -12,6 +12,7 @@ import (
 	"oversight/graph"
 	"oversight/internal/catalog"
 	"oversight/internal/pgtest"
+	"oversight/internal/server"
 )
 
 // TestSlowQueryIsCancelled: a request past its deadline is answered with
@@ -22,9 +23,10 @@ func TestSlowQueryIsCancelled(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.New(t)
 	ctx := context.Background()
-	h := graph.NewGraphQLHandler(graph.Config{
-		Catalog:        catalog.New(pool),
-		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+	h := newServer(graph.Config{
+		Catalog: catalog.New(pool),
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}, server.Config{
 		RequestTimeout: 300 * time.Millisecond,
 	})
 

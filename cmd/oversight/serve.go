@@ -27,6 +27,7 @@ import (
 	"oversight/internal/metrics"
 	"oversight/internal/postgres"
 	"oversight/internal/ratelimit"
+	"oversight/internal/server"
 	"oversight/seed"
 )
 
@@ -114,19 +115,21 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		publicURL.u = &url.URL{Scheme: "http", Host: displayAddr(ln.Addr())}
 	}
 	srv := &http.Server{
-		Handler: graph.NewServer(graph.Config{
-			Catalog:     primaryCatalog,
-			ReadCatalog: readCatalog,
-			Editorial:   editorial.New(pool),
-			Auth:        auth.NewStore(pool),
-			Logger:      logger,
-			Ready:       ready,
-			CacheMaxAge: maxAge,
-			PublicURL:   publicURL.u,
-			Export:      bulk.Handler(bulk.NewExporter(readPool), logger, graph.RouteFailure(logger)),
-			Metrics:     m,
-			RateLimit:   ratelimit.New(limits),
-			// Bounds memory under load: see graph.admission.
+		Handler: server.New(server.Config{
+			Graph: graph.Config{
+				Catalog:     primaryCatalog,
+				ReadCatalog: readCatalog,
+				Editorial:   editorial.New(pool),
+				CacheMaxAge: maxAge,
+				PublicURL:   publicURL.u,
+			},
+			Auth:      auth.NewStore(pool),
+			Logger:    logger,
+			Ready:     ready,
+			Export:    bulk.Handler(bulk.NewExporter(readPool), logger, server.RouteFailure(logger)),
+			Metrics:   m,
+			RateLimit: ratelimit.New(limits),
+			// Bounds memory under load: see internal/server's admission.
 			MaxConcurrent: *maxConcurrent,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -29,7 +29,7 @@ const exportWriteTimeout = 30 * time.Minute
 //
 // fail answers an export that failed before its response started: the
 // server's own answer to failures, the same on every route
-// (graph.RouteFailure: a database outage is 503 with Retry-After, and both
+// (server.RouteFailure: a database outage is 503 with Retry-After, and both
 // carry the request ID). nil logs the error and answers 500. An export that
 // fails once streaming has started is logged to logger either way, and its
 // connection cut.

@@ -1,4 +1,4 @@
-package graph
+package postgres_test
 
 import (
 	"context"
@@ -13,10 +13,11 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/puddle/v2"
 
+	"oversight/internal/postgres"
 	"oversight/internal/registry"
 )
 
-// unavailable tells the database's outage from a failed statement and from
+// Unavailable tells the database's outage from a failed statement and from
 // the request's own end, however deep the error is wrapped. The shapes are
 // those pgx returns (TestOutageAnswers503Everywhere meets the live ones: a
 // stale connection's EOF, then connection refused).
@@ -47,8 +48,8 @@ func TestOutageErrorsAreRecognised(t *testing.T) {
 		{"a bug", errors.New("index out of range"), false},
 		{"nothing", nil, false},
 	} {
-		if got := unavailable(tt.err); got != tt.want {
-			t.Errorf("unavailable(%s: %v) = %t, want %t", tt.name, tt.err, got, tt.want)
+		if got := postgres.Unavailable(tt.err); got != tt.want {
+			t.Errorf("Unavailable(%s: %v) = %t, want %t", tt.name, tt.err, got, tt.want)
 		}
 	}
 }

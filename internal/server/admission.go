@@ -1,10 +1,12 @@
-package graph
+package server
 
 import (
 	"context"
 	"net/http"
 	"runtime"
 	"time"
+
+	"oversight/internal/request"
 )
 
 // admission lets at most n requests execute at once; the others wait their
@@ -43,8 +45,9 @@ func (a *admission) wrap(next http.Handler, maxWait time.Duration) http.Handler 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !a.enter(r.Context(), maxWait) {
 			w.Header().Set("Retry-After", "1")
-			writeRequestError(w, mediaJSON, &requestError{http.StatusServiceUnavailable, "SERVER_BUSY",
-				"the server was too busy to start this request before its deadline; try again"})
+			request.WriteError(w, request.MediaJSON, http.StatusServiceUnavailable,
+				"the server was too busy to start this request before its deadline; try again",
+				map[string]any{"code": "SERVER_BUSY"})
 			return
 		}
 		defer func() { <-a.slots }()

@@ -1,4 +1,4 @@
-package graph_test
+package server_test
 
 import (
 	"bufio"
@@ -36,6 +36,7 @@ import (
 	"oversight/internal/postgres"
 	"oversight/internal/ratelimit"
 	"oversight/internal/registry"
+	"oversight/internal/server"
 )
 
 // TestOutageAnswers503Everywhere stops the database under a running server:
@@ -72,12 +73,13 @@ func TestOutageAnswers503Everywhere(t *testing.T) {
 	// The server as serve assembles it, logging JSON to logs.
 	var logs syncBuffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
-	h := graph.NewServer(graph.Config{
+	h := newServer(graph.Config{
 		Catalog:   catalog.New(pool),
 		Editorial: editorial.New(pool),
-		Auth:      store,
 		Logger:    logger,
-		Export:    bulk.Handler(bulk.NewExporter(pool), logger, graph.RouteFailure(logger)),
+	}, server.Config{
+		Auth:      store,
+		Export:    bulk.Handler(bulk.NewExporter(pool), logger, server.RouteFailure(logger)),
 		Metrics:   metrics.New(metrics.Options{Logger: logger}),
 		RateLimit: ratelimit.New(ratelimit.DefaultConfig()),
 	})
