@@ -2,7 +2,10 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
+	"os"
 	"strings"
 	"testing"
 
@@ -95,5 +98,39 @@ func TestLimitsWalkEachFragmentOnce(t *testing.T) {
 	}
 	if err := DefaultLimits.MutateOperationContext(context.Background(), rc); err == nil || err.Extensions["code"] != CodeQueryTooDeep {
 		t.Errorf("refusal %v, want %s", err, CodeQueryTooDeep)
+	}
+}
+
+// BenchmarkGuardWorkloads times what the guard adds to a request whose
+// document gqlgen has not cached (a distinct query, or the first after a
+// restart): its own parse, the document's measures and the variables'
+// coercion, for each benchmark workload's query. A cached document skips
+// all but the coercion.
+func BenchmarkGuardWorkloads(b *testing.B) {
+	g := newGuard(DefaultLimits, nil, parserTokenLimit)
+	if err := g.Validate(generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{}})); err != nil {
+		b.Fatal(err)
+	}
+	for _, w := range []struct {
+		name string
+		vars map[string]any
+	}{
+		{"wide", map[string]any{"states": json.Number("50"), "deployments": json.Number("20")}},
+		{"dossier", map[string]any{"slug": "hikvision"}},
+		{"evidence", map[string]any{"technology": "facial-recognition"}},
+		{"search", map[string]any{"q": "surveillance"}},
+	} {
+		q, err := os.ReadFile("../bench/workloads/" + w.name + ".oversight.graphql")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(w.name, func(b *testing.B) {
+			for b.Loop() {
+				p := &graphql.RawParams{Query: string(q), Variables: maps.Clone(w.vars)}
+				if e := g.MutateOperationParameters(b.Context(), p); e != nil {
+					b.Fatal(e)
+				}
+			}
+		})
 	}
 }
