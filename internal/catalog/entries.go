@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -59,33 +60,31 @@ func (tb table) id() string {
 }
 
 var (
-	statesTable = table{entryType: registry.TypeState, name: "states",
-		columns: `t.country_code, t.name, t.summary`}
-	agenciesTable = table{entryType: registry.TypeAgency, name: "agencies",
-		columns: `t.state_id, t.name, t.kind, t.description`}
-	vendorsTable = table{entryType: registry.TypeVendor, name: "vendors",
-		columns: `t.slug, t.name, t.aliases, t.country_code, t.website, t.wikidata_id, t.description, t.parent_id`}
-	technologiesTable = table{entryType: registry.TypeTechnology, name: "technologies",
-		columns: `t.slug, t.name, t.description, t.parent_id`}
-	productsTable = table{entryType: registry.TypeProduct, name: "products",
-		columns: `t.vendor_id, t.name, t.description`}
-	deploymentsTable = table{entryType: registry.TypeDeployment, name: "deployments",
-		columns: `t.state_id, t.agency_id, t.vendor_id, t.product_id, t.technology_id, t.start_date, t.end_date, t.location, t.description, t.confidence`}
-	abusesTable = table{entryType: registry.TypeAbuse, name: "abuses",
-		columns: `t.title, t.summary, t.state_id, t.categories, t.start_date, t.end_date, t.location, t.confidence`}
-	communitiesTable = table{entryType: registry.TypeCommunity, name: "communities",
-		columns: `t.name, t.religion, t.description`}
-	designationListsTable = table{entryType: registry.TypeDesignationList, name: "designation_lists",
-		columns: `t.code, t.name, t.authority, t.jurisdiction, t.url`}
-	designationsTable = table{entryType: registry.TypeDesignation, name: "designations",
-		columns: `t.list_id, t.vendor_id, t.state_id, t.agency_id, t.listed_on, t.removed_on, t.legal_reference, t.reason`}
-	controlListEntriesTable = table{entryType: registry.TypeControlListEntry, name: "control_list_entries",
-		columns: `t.regime, t.code, t.title, t.description`}
-	sourcesTable = table{entryType: registry.TypeSource, name: "sources",
-		columns: `t.title, t.kind, t.publisher, t.authors, t.url, t.archive_url, t.published_on, t.accessed_on, t.language, t.content_sha256, t.confidential`}
-	vendorResponsesTable = table{entryType: registry.TypeVendorResponse, name: "vendor_responses",
-		columns: `t.vendor_id, t.about_id, t.requested_on, t.reply_status, t.responded_on, t.summary, t.source_id`}
+	statesTable             = entryTable(registry.TypeState, "states")
+	agenciesTable           = entryTable(registry.TypeAgency, "agencies")
+	vendorsTable            = entryTable(registry.TypeVendor, "vendors")
+	technologiesTable       = entryTable(registry.TypeTechnology, "technologies")
+	productsTable           = entryTable(registry.TypeProduct, "products")
+	deploymentsTable        = entryTable(registry.TypeDeployment, "deployments")
+	abusesTable             = entryTable(registry.TypeAbuse, "abuses")
+	communitiesTable        = entryTable(registry.TypeCommunity, "communities")
+	designationListsTable   = entryTable(registry.TypeDesignationList, "designation_lists")
+	designationsTable       = entryTable(registry.TypeDesignation, "designations")
+	controlListEntriesTable = entryTable(registry.TypeControlListEntry, "control_list_entries")
+	sourcesTable            = entryTable(registry.TypeSource, "sources")
+	vendorResponsesTable    = entryTable(registry.TypeVendorResponse, "vendor_responses")
 )
+
+// entryTable reads an entry type from its table: every column its struct
+// declares (registry.Columns, from the db tags), so a field added to the
+// struct is read with no list here to keep in step.
+func entryTable(t registry.EntryType, name string) table {
+	cols, err := registry.Columns(t)
+	if err != nil {
+		panic(err) // the types above are the registry's own
+	}
+	return table{entryType: t, name: name, columns: "t." + strings.Join(cols, ", t.")}
+}
 
 // visible applies the viewer's rules to entries read from the database.
 func visible[T any](ctx context.Context, items []*T) {

@@ -19,28 +19,46 @@ func FieldNames(t EntryType) ([]string, error) {
 	return nil, fmt.Errorf("unknown entry type %q", t)
 }
 
-// fieldNames is FieldNames for every type, read once from the structs.
-var fieldNames = sync.OnceValue(func() map[EntryType][]string {
+// Columns returns the columns of an entry of type t in its own table (the
+// table named after the type: vendors, sources...), in the order of its
+// struct: the db names of its fields, less the identity, version and status
+// every entry has in the entries table (Meta), and the lists kept in join
+// tables (db:"-"). The catalog reads these columns, the writer writes them.
+func Columns(t EntryType) ([]string, error) {
+	if names, ok := columns()[t]; ok {
+		return names, nil
+	}
+	return nil, fmt.Errorf("unknown entry type %q", t)
+}
+
+// fieldNames and columns are FieldNames and Columns for every type, read
+// once from the structs.
+var (
+	fieldNames = sync.OnceValue(func() map[EntryType][]string { return tagNames("json") })
+	columns    = sync.OnceValue(func() map[EntryType][]string { return tagNames("db") })
+)
+
+func tagNames(tag string) map[EntryType][]string {
 	m := map[EntryType][]string{}
 	for t := range TypeNames {
 		e, err := NewEntry(t)
 		if err != nil {
 			panic(err) // TypeNames and NewEntry list the same types
 		}
-		m[t] = jsonNames(reflect.TypeOf(e).Elem())
+		m[t] = structTagNames(reflect.TypeOf(e).Elem(), tag)
 	}
 	return m
-})
+}
 
-// jsonNames lists the json names of a struct's fields, leaving out embedded
-// structs (Meta) and fields marked json:"-".
-func jsonNames(st reflect.Type) []string {
+// structTagNames lists the names a struct's fields have in a tag, leaving
+// out embedded structs (Meta) and fields marked "-".
+func structTagNames(st reflect.Type, tag string) []string {
 	var names []string
 	for f := range st.Fields() {
 		if f.Anonymous || !f.IsExported() {
 			continue
 		}
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		name, _, _ := strings.Cut(f.Tag.Get(tag), ",")
 		if name == "-" {
 			continue
 		}
