@@ -37,62 +37,59 @@ type entryTable struct {
 	links   []link
 }
 
-func c(name, field string, k kind) column { return column{name, field, k} }
-
 // entryTables lists the entry types in dependency order: an entry only refers
 // to entries of its own type or of types listed before it (sources first,
 // since every type cites them; vendor responses last, since they may be about
 // any entry). Exports follow this order, then entry ID, so they are byte-stable.
+// Each type's columns are its struct's (registry.Fields), in the struct's
+// order; its join tables are named here.
 var entryTables = []entryTable{
-	{typ: registry.TypeSource, table: "sources", columns: []column{
-		c("title", "title", kText), c("kind", "kind", kText), c("publisher", "publisher", kText),
-		c("authors", "authors", kTextArray), c("url", "url", kText), c("archive_url", "archiveUrl", kText),
-		c("published_on", "publishedOn", kText), c("accessed_on", "accessedOn", kText), c("language", "language", kText),
-		c("content_sha256", "contentSha256", kText), c("confidential", "confidential", kBool)}},
-	{typ: registry.TypeState, table: "states", columns: []column{
-		c("country_code", "countryCode", kText), c("name", "name", kText), c("summary", "summary", kText)}},
-	{typ: registry.TypeAgency, table: "agencies", columns: []column{
-		c("state_id", "stateId", kUUID), c("name", "name", kText), c("kind", "kind", kText), c("description", "description", kText)}},
-	{typ: registry.TypeVendor, table: "vendors", columns: []column{
-		c("slug", "slug", kText), c("name", "name", kText), c("aliases", "aliases", kTextArray),
-		c("country_code", "countryCode", kText), c("website", "website", kText), c("wikidata_id", "wikidataId", kText),
-		c("description", "description", kText), c("parent_id", "parentId", kUUID)}},
-	{typ: registry.TypeTechnology, table: "technologies", columns: []column{
-		c("slug", "slug", kText), c("name", "name", kText), c("description", "description", kText), c("parent_id", "parentId", kUUID)}},
-	{typ: registry.TypeControlListEntry, table: "control_list_entries", columns: []column{
-		c("regime", "regime", kText), c("code", "code", kText), c("title", "title", kText), c("description", "description", kText)},
-		links: []link{{"control_list_entry_technologies", "control_list_entry_id", "technology_id", "technologyIds"}}},
-	{typ: registry.TypeProduct, table: "products", columns: []column{
-		c("vendor_id", "vendorId", kUUID), c("name", "name", kText), c("description", "description", kText)},
-		links: []link{
-			{"product_technologies", "product_id", "technology_id", "technologyIds"},
-			{"product_control_list_entries", "product_id", "control_list_entry_id", "controlListEntryIds"}}},
-	{typ: registry.TypeCommunity, table: "communities", columns: []column{
-		c("name", "name", kText), c("religion", "religion", kText), c("description", "description", kText)}},
-	{typ: registry.TypeDeployment, table: "deployments", columns: []column{
-		c("state_id", "stateId", kUUID), c("agency_id", "agencyId", kUUID), c("vendor_id", "vendorId", kUUID),
-		c("product_id", "productId", kUUID), c("technology_id", "technologyId", kUUID), c("start_date", "startDate", kText),
-		c("end_date", "endDate", kText), c("location", "location", kText), c("description", "description", kText),
-		c("confidence", "confidence", kText)}},
-	{typ: registry.TypeAbuse, table: "abuses", columns: []column{
-		c("title", "title", kText), c("summary", "summary", kText), c("state_id", "stateId", kUUID),
-		c("categories", "categories", kTextArray), c("start_date", "startDate", kText), c("end_date", "endDate", kText),
-		c("location", "location", kText), c("confidence", "confidence", kText)},
-		links: []link{
-			{"abuse_agencies", "abuse_id", "agency_id", "agencyIds"},
-			{"abuse_communities", "abuse_id", "community_id", "communityIds"},
-			{"abuse_deployments", "abuse_id", "deployment_id", "deploymentIds"}}},
-	{typ: registry.TypeDesignationList, table: "designation_lists", columns: []column{
-		c("code", "code", kText), c("name", "name", kText), c("authority", "authority", kText),
-		c("jurisdiction", "jurisdiction", kText), c("url", "url", kText)}},
-	{typ: registry.TypeDesignation, table: "designations", columns: []column{
-		c("list_id", "listId", kUUID), c("vendor_id", "vendorId", kUUID), c("state_id", "stateId", kUUID),
-		c("agency_id", "agencyId", kUUID), c("listed_on", "listedOn", kText), c("removed_on", "removedOn", kText),
-		c("legal_reference", "legalReference", kText), c("reason", "reason", kText)}},
-	{typ: registry.TypeVendorResponse, table: "vendor_responses", columns: []column{
-		c("vendor_id", "vendorId", kUUID), c("about_id", "aboutId", kUUID), c("requested_on", "requestedOn", kText),
-		c("reply_status", "replyStatus", kText), c("responded_on", "respondedOn", kText), c("summary", "summary", kText),
-		c("source_id", "sourceId", kUUID)}},
+	newEntryTable(registry.TypeSource, "sources"),
+	newEntryTable(registry.TypeState, "states"),
+	newEntryTable(registry.TypeAgency, "agencies"),
+	newEntryTable(registry.TypeVendor, "vendors"),
+	newEntryTable(registry.TypeTechnology, "technologies"),
+	newEntryTable(registry.TypeControlListEntry, "control_list_entries",
+		link{"control_list_entry_technologies", "control_list_entry_id", "technology_id", "technologyIds"}),
+	newEntryTable(registry.TypeProduct, "products",
+		link{"product_technologies", "product_id", "technology_id", "technologyIds"},
+		link{"product_control_list_entries", "product_id", "control_list_entry_id", "controlListEntryIds"}),
+	newEntryTable(registry.TypeCommunity, "communities"),
+	newEntryTable(registry.TypeDeployment, "deployments"),
+	newEntryTable(registry.TypeAbuse, "abuses",
+		link{"abuse_agencies", "abuse_id", "agency_id", "agencyIds"},
+		link{"abuse_communities", "abuse_id", "community_id", "communityIds"},
+		link{"abuse_deployments", "abuse_id", "deployment_id", "deploymentIds"}),
+	newEntryTable(registry.TypeDesignationList, "designation_lists"),
+	newEntryTable(registry.TypeDesignation, "designations"),
+	newEntryTable(registry.TypeVendorResponse, "vendor_responses"),
+}
+
+// newEntryTable describes an entry type from its struct's fields: a column
+// for each field its table holds, and the given join tables for its lists of
+// references.
+func newEntryTable(t registry.EntryType, table string, links ...link) entryTable {
+	fs, err := registry.Fields(t)
+	if err != nil {
+		panic(err) // the types above are the registry's own
+	}
+	et := entryTable{typ: t, table: table, links: links}
+	for _, f := range fs {
+		if f.Column == "" {
+			continue // a join table's list
+		}
+		k := kText
+		switch f.Kind {
+		case registry.KindUUID:
+			k = kUUID
+		case registry.KindTextList:
+			k = kTextArray
+		case registry.KindBool:
+			k = kBool
+		}
+		et.columns = append(et.columns, column{name: f.Column, field: f.Name, kind: k})
+	}
+	return et
 }
 
 func tableOf(t registry.EntryType) *entryTable {

@@ -8,11 +8,10 @@ import (
 )
 
 // TestTablesCoverEveryField checks the exports' and restore's description of
-// each entry type against its struct: every column the struct declares
-// (registry.Columns) is a column here, under the field name the struct gives
-// it, and every other field (registry.FieldNames) is a join table's list. A
-// field added to a struct but not here would be missing from every CSV
-// file and from a restore.
+// each entry type against its struct: its columns are the struct's
+// (registry.Columns), and every other field (registry.FieldNames) is a join
+// table's list named here, so that no field is missing from the CSV files
+// or from a restore; and every entry type has its table.
 func TestTablesCoverEveryField(t *testing.T) {
 	t.Parallel()
 	seen := map[registry.EntryType]bool{}

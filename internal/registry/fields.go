@@ -5,67 +5,128 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+
+	"github.com/google/uuid"
 )
 
-// FieldNames returns the names of the fields an entry of type t has, as
-// snapshots, proposals and the exports' "fields" name them, in the order of
-// its struct: the json names of its fields, less the identity, version and
-// status every entry has (Meta), which no proposal sets. Citations are not
-// fields.
+// Field describes one field of an entry type, as its struct declares it:
+// the struct is the one declaration of a type's fields, and the readers,
+// the writer, the exports and the editorial rules derive theirs from it.
+type Field struct {
+	// Name is the field's name in the API, snapshots, proposals and the
+	// exports' "fields" (its json tag).
+	Name string
+	// Column is its column in the type's own table (its db tag), or "" for
+	// a list of IDs kept in a join table (db:"-").
+	Column string
+	// Kind is the kind of value it holds.
+	Kind FieldKind
+}
+
+// FieldKind is the kind of value a field holds, as stores and files need to
+// know it.
+type FieldKind int
+
+// The kinds of fields.
+const (
+	KindText     FieldKind = iota // text, or a date, URL, code or enum written as text
+	KindUUID                      // a reference to another entry
+	KindTextList                  // a list of texts (text[])
+	KindUUIDList                  // a list of references, kept in a join table
+	KindBool
+)
+
+// Fields returns the fields of an entry type in the order of its struct,
+// less the identity, version and status every entry has (Meta), which no
+// proposal sets and the entries table holds. Citations are not fields.
+func Fields(t EntryType) ([]Field, error) {
+	if fs, ok := fields()[t]; ok {
+		return fs, nil
+	}
+	return nil, fmt.Errorf("unknown entry type %q", t)
+}
+
+// FieldNames returns the names of an entry type's fields (Field.Name), in
+// the order of its struct.
 func FieldNames(t EntryType) ([]string, error) {
-	if names, ok := fieldNames()[t]; ok {
-		return names, nil
+	fs, err := Fields(t)
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		names[i] = f.Name
 	}
-	return nil, fmt.Errorf("unknown entry type %q", t)
+	return names, err
 }
 
-// Columns returns the columns of an entry of type t in its own table (the
-// table named after the type: vendors, sources...), in the order of its
-// struct: the db names of its fields, less the identity, version and status
-// every entry has in the entries table (Meta), and the lists kept in join
-// tables (db:"-"). The catalog reads these columns, the writer writes them.
+// Columns returns the columns of an entry type in its own table (the table
+// named after the type: vendors, sources...), in the order of its struct.
 func Columns(t EntryType) ([]string, error) {
-	if names, ok := columns()[t]; ok {
-		return names, nil
+	fs, err := Fields(t)
+	var cols []string
+	for _, f := range fs {
+		if f.Column != "" {
+			cols = append(cols, f.Column)
+		}
 	}
-	return nil, fmt.Errorf("unknown entry type %q", t)
+	return cols, err
 }
 
-// fieldNames and columns are FieldNames and Columns for every type, read
-// once from the structs.
-var (
-	fieldNames = sync.OnceValue(func() map[EntryType][]string { return tagNames("json") })
-	columns    = sync.OnceValue(func() map[EntryType][]string { return tagNames("db") })
-)
-
-func tagNames(tag string) map[EntryType][]string {
-	m := map[EntryType][]string{}
+// fields is Fields for every type, read once from the structs.
+var fields = sync.OnceValue(func() map[EntryType][]Field {
+	m := map[EntryType][]Field{}
 	for t := range TypeNames {
 		e, err := NewEntry(t)
 		if err != nil {
 			panic(err) // TypeNames and NewEntry list the same types
 		}
-		m[t] = structTagNames(reflect.TypeOf(e).Elem(), tag)
+		fs, err := structFields(reflect.TypeOf(e).Elem())
+		if err != nil {
+			panic(fmt.Sprintf("the struct of %s: %v", t, err))
+		}
+		m[t] = fs
 	}
 	return m
-}
+})
 
-// structTagNames lists the names a struct's fields have in a tag, leaving
-// out embedded structs (Meta) and fields marked "-".
-func structTagNames(st reflect.Type, tag string) []string {
-	var names []string
-	for f := range st.Fields() {
-		if f.Anonymous || !f.IsExported() {
+var (
+	uuidType    = reflect.TypeFor[uuid.UUID]()
+	uuidPtrType = reflect.TypeFor[*uuid.UUID]()
+)
+
+// structFields describes a struct's exported fields, leaving out embedded
+// structs (Meta) and fields without a json name.
+func structFields(st reflect.Type) ([]Field, error) {
+	var fs []Field
+	for sf := range st.Fields() {
+		if sf.Anonymous || !sf.IsExported() {
 			continue
 		}
-		name, _, _ := strings.Cut(f.Tag.Get(tag), ",")
-		if name == "-" {
-			continue
+		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		column, _, _ := strings.Cut(sf.Tag.Get("db"), ",")
+		if name == "" || name == "-" || column == "" {
+			return nil, fmt.Errorf("field %s needs a json name and a db column (or db:\"-\")", sf.Name)
 		}
-		if name == "" {
-			name = f.Name
+		f := Field{Name: name, Column: column}
+		if column == "-" {
+			f.Column = ""
 		}
-		names = append(names, name)
+		switch typ := sf.Type; {
+		case typ == uuidType || typ == uuidPtrType:
+			f.Kind = KindUUID
+		case typ.Kind() == reflect.Slice && typ.Elem() == uuidType:
+			f.Kind = KindUUIDList
+		case typ.Kind() == reflect.Slice && typ.Elem().Kind() == reflect.String:
+			f.Kind = KindTextList
+		case typ.Kind() == reflect.Bool:
+			f.Kind = KindBool
+		case typ.Kind() == reflect.String || (typ.Kind() == reflect.Pointer && typ.Elem().Kind() == reflect.String):
+			f.Kind = KindText
+		default:
+			return nil, fmt.Errorf("field %s has type %s, which no store or file knows how to keep", sf.Name, typ)
+		}
+		if (f.Kind == KindUUIDList) != (f.Column == "") {
+			return nil, fmt.Errorf("field %s: lists of references, and only they, are kept in join tables (db:\"-\")", sf.Name)
+		}
+		fs = append(fs, f)
 	}
-	return names
+	return fs, nil
 }
