@@ -41,42 +41,37 @@ type entryTable struct {
 // to entries of its own type or of types listed before it (sources first,
 // since every type cites them; vendor responses last, since they may be about
 // any entry). Exports follow this order, then entry ID, so they are byte-stable.
-// Each type's columns are its struct's (registry.Fields), in the struct's
-// order; its join tables are named here.
+// Each type's table, columns and join tables are its struct's
+// (registry.Fields), in the struct's order.
 var entryTables = []entryTable{
-	newEntryTable(registry.TypeSource, "sources"),
-	newEntryTable(registry.TypeState, "states"),
-	newEntryTable(registry.TypeAgency, "agencies"),
-	newEntryTable(registry.TypeVendor, "vendors"),
-	newEntryTable(registry.TypeTechnology, "technologies"),
-	newEntryTable(registry.TypeControlListEntry, "control_list_entries",
-		link{"control_list_entry_technologies", "control_list_entry_id", "technology_id", "technologyIds"}),
-	newEntryTable(registry.TypeProduct, "products",
-		link{"product_technologies", "product_id", "technology_id", "technologyIds"},
-		link{"product_control_list_entries", "product_id", "control_list_entry_id", "controlListEntryIds"}),
-	newEntryTable(registry.TypeCommunity, "communities"),
-	newEntryTable(registry.TypeDeployment, "deployments"),
-	newEntryTable(registry.TypeAbuse, "abuses",
-		link{"abuse_agencies", "abuse_id", "agency_id", "agencyIds"},
-		link{"abuse_communities", "abuse_id", "community_id", "communityIds"},
-		link{"abuse_deployments", "abuse_id", "deployment_id", "deploymentIds"}),
-	newEntryTable(registry.TypeDesignationList, "designation_lists"),
-	newEntryTable(registry.TypeDesignation, "designations"),
-	newEntryTable(registry.TypeVendorResponse, "vendor_responses"),
+	newEntryTable(registry.TypeSource),
+	newEntryTable(registry.TypeState),
+	newEntryTable(registry.TypeAgency),
+	newEntryTable(registry.TypeVendor),
+	newEntryTable(registry.TypeTechnology),
+	newEntryTable(registry.TypeControlListEntry),
+	newEntryTable(registry.TypeProduct),
+	newEntryTable(registry.TypeCommunity),
+	newEntryTable(registry.TypeDeployment),
+	newEntryTable(registry.TypeAbuse),
+	newEntryTable(registry.TypeDesignationList),
+	newEntryTable(registry.TypeDesignation),
+	newEntryTable(registry.TypeVendorResponse),
 }
 
-// newEntryTable describes an entry type from its struct's fields: a column
-// for each field its table holds, and the given join tables for its lists of
-// references.
-func newEntryTable(t registry.EntryType, table string, links ...link) entryTable {
+// newEntryTable describes an entry type from its struct's fields
+// (registry.Fields): a column for each field its table holds, a link for
+// each list of references kept in a join table.
+func newEntryTable(t registry.EntryType) entryTable {
 	fs, err := registry.Fields(t)
 	if err != nil {
 		panic(err) // the types above are the registry's own
 	}
-	et := entryTable{typ: t, table: table, links: links}
+	et := entryTable{typ: t, table: registry.Table(t)}
 	for _, f := range fs {
-		if f.Column == "" {
-			continue // a join table's list
+		if f.Join != nil {
+			et.links = append(et.links, link{f.Join.Table, f.Join.Owner, f.Join.Other, f.Name})
+			continue
 		}
 		k := kText
 		switch f.Kind {

@@ -60,30 +60,30 @@ func (tb table) id() string {
 }
 
 var (
-	statesTable             = entryTable(registry.TypeState, "states")
-	agenciesTable           = entryTable(registry.TypeAgency, "agencies")
-	vendorsTable            = entryTable(registry.TypeVendor, "vendors")
-	technologiesTable       = entryTable(registry.TypeTechnology, "technologies")
-	productsTable           = entryTable(registry.TypeProduct, "products")
-	deploymentsTable        = entryTable(registry.TypeDeployment, "deployments")
-	abusesTable             = entryTable(registry.TypeAbuse, "abuses")
-	communitiesTable        = entryTable(registry.TypeCommunity, "communities")
-	designationListsTable   = entryTable(registry.TypeDesignationList, "designation_lists")
-	designationsTable       = entryTable(registry.TypeDesignation, "designations")
-	controlListEntriesTable = entryTable(registry.TypeControlListEntry, "control_list_entries")
-	sourcesTable            = entryTable(registry.TypeSource, "sources")
-	vendorResponsesTable    = entryTable(registry.TypeVendorResponse, "vendor_responses")
+	statesTable             = entryTable(registry.TypeState)
+	agenciesTable           = entryTable(registry.TypeAgency)
+	vendorsTable            = entryTable(registry.TypeVendor)
+	technologiesTable       = entryTable(registry.TypeTechnology)
+	productsTable           = entryTable(registry.TypeProduct)
+	deploymentsTable        = entryTable(registry.TypeDeployment)
+	abusesTable             = entryTable(registry.TypeAbuse)
+	communitiesTable        = entryTable(registry.TypeCommunity)
+	designationListsTable   = entryTable(registry.TypeDesignationList)
+	designationsTable       = entryTable(registry.TypeDesignation)
+	controlListEntriesTable = entryTable(registry.TypeControlListEntry)
+	sourcesTable            = entryTable(registry.TypeSource)
+	vendorResponsesTable    = entryTable(registry.TypeVendorResponse)
 )
 
-// entryTable reads an entry type from its table: every column its struct
-// declares (registry.Columns, from the db tags), so a field added to the
-// struct is read with no list here to keep in step.
-func entryTable(t registry.EntryType, name string) table {
+// entryTable reads an entry type from its table (registry.Table): every
+// column its struct declares (registry.Columns, from the db tags), so a
+// field added to the struct is read with no list here to keep in step.
+func entryTable(t registry.EntryType) table {
 	cols, err := registry.Columns(t)
 	if err != nil {
 		panic(err) // the types above are the registry's own
 	}
-	return table{entryType: t, name: name, columns: "t." + strings.Join(cols, ", t.")}
+	return table{entryType: t, name: registry.Table(t), columns: "t." + strings.Join(cols, ", t.")}
 }
 
 // visible applies the viewer's rules to entries read from the database.

@@ -3,6 +3,7 @@ package postgres
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -33,67 +34,51 @@ type link struct {
 }
 
 // row says how an entry is stored: its table, its columns and their values
-// (ID excluded), and the join tables it owns.
+// (ID excluded), and the join tables it owns, all from its type's
+// description (registry.Fields), so a field added to the struct is written
+// with nothing to add here.
 func row(e registry.Entry) (table string, cols []string, vals []any, links []link, err error) {
-	switch x := e.(type) {
-	case *registry.State:
-		return "states", []string{"country_code", "name", "summary"},
-			[]any{string(x.CountryCode), x.Name, x.Summary}, nil, nil
-	case *registry.Agency:
-		return "agencies", []string{"state_id", "name", "kind", "description"},
-			[]any{x.StateID, x.Name, x.Kind, x.Description}, nil, nil
-	case *registry.Vendor:
-		aliases := x.Aliases
-		if aliases == nil {
-			aliases = []string{}
-		}
-		return "vendors", []string{"slug", "name", "aliases", "country_code", "website", "wikidata_id", "description", "parent_id"},
-			[]any{x.Slug, x.Name, aliases, x.CountryCode, x.Website, x.WikidataID, x.Description, x.ParentID}, nil, nil
-	case *registry.Technology:
-		return "technologies", []string{"slug", "name", "description", "parent_id"},
-			[]any{x.Slug, x.Name, x.Description, x.ParentID}, nil, nil
-	case *registry.Product:
-		return "products", []string{"vendor_id", "name", "description"},
-			[]any{x.VendorID, x.Name, x.Description}, []link{
-				{"product_technologies", "product_id", "technology_id", x.TechnologyIDs},
-				{"product_control_list_entries", "product_id", "control_list_entry_id", x.ControlListEntryIDs},
-			}, nil
-	case *registry.Deployment:
-		return "deployments", []string{"state_id", "agency_id", "vendor_id", "product_id", "technology_id", "start_date", "end_date", "location", "description", "confidence"},
-			[]any{x.StateID, x.AgencyID, x.VendorID, x.ProductID, x.TechnologyID, x.StartDate, x.EndDate, x.Location, x.Description, string(x.Confidence)}, nil, nil
-	case *registry.Abuse:
-		return "abuses", []string{"title", "summary", "state_id", "categories", "start_date", "end_date", "location", "confidence"},
-			[]any{x.Title, x.Summary, x.StateID, categories(x.Categories), x.StartDate, x.EndDate, x.Location, string(x.Confidence)}, []link{
-				{"abuse_agencies", "abuse_id", "agency_id", x.AgencyIDs},
-				{"abuse_communities", "abuse_id", "community_id", x.CommunityIDs},
-				{"abuse_deployments", "abuse_id", "deployment_id", x.DeploymentIDs},
-			}, nil
-	case *registry.Community:
-		return "communities", []string{"name", "religion", "description"},
-			[]any{x.Name, x.Religion, x.Description}, nil, nil
-	case *registry.DesignationList:
-		return "designation_lists", []string{"code", "name", "authority", "jurisdiction", "url"},
-			[]any{x.Code, x.Name, x.Authority, x.Jurisdiction, x.URL}, nil, nil
-	case *registry.Designation:
-		return "designations", []string{"list_id", "vendor_id", "state_id", "agency_id", "listed_on", "removed_on", "legal_reference", "reason"},
-			[]any{x.ListID, x.VendorID, x.StateID, x.AgencyID, string(x.ListedOn), x.RemovedOn, x.LegalReference, x.Reason}, nil, nil
-	case *registry.ControlListEntry:
-		return "control_list_entries", []string{"regime", "code", "title", "description"},
-			[]any{string(x.Regime), x.Code, x.Title, x.Description}, []link{
-				{"control_list_entry_technologies", "control_list_entry_id", "technology_id", x.TechnologyIDs},
-			}, nil
-	case *registry.Source:
-		authors := x.Authors
-		if authors == nil {
-			authors = []string{}
-		}
-		return "sources", []string{"title", "kind", "publisher", "authors", "url", "archive_url", "published_on", "accessed_on", "language", "content_sha256", "confidential"},
-			[]any{x.Title, string(x.Kind), x.Publisher, authors, x.URL, x.ArchiveURL, x.PublishedOn, x.AccessedOn, x.Language, x.ContentSha256, x.Confidential}, nil, nil
-	case *registry.VendorResponse:
-		return "vendor_responses", []string{"vendor_id", "about_id", "requested_on", "reply_status", "responded_on", "summary", "source_id"},
-			[]any{x.VendorID, x.AboutID, x.RequestedOn, string(x.ReplyStatus), x.RespondedOn, x.Summary, x.SourceID}, nil, nil
+	t := registry.TypeOf(e)
+	fs, err := registry.Fields(t)
+	if err != nil {
+		return "", nil, nil, nil, fmt.Errorf("no table for %T: %w", e, err)
 	}
-	return "", nil, nil, nil, fmt.Errorf("no table for %T", e)
+	for i, v := range registry.Values(e) {
+		f := fs[i]
+		if f.Join != nil {
+			ids, _ := v.([]uuid.UUID)
+			links = append(links, link{f.Join.Table, f.Join.Owner, f.Join.Other, ids})
+			continue
+		}
+		cols, vals = append(cols, f.Column), append(vals, storable(f.Kind, v))
+	}
+	return registry.Table(t), cols, vals, links, nil
+}
+
+// storable is a field's value as the writer sends it: the registry's named
+// string types (codes, dates, URLs, enums) as plain strings, so pgx needs
+// no reflection to encode them, and text lists never nil, as their columns
+// are NOT NULL.
+func storable(k registry.FieldKind, v any) any {
+	rv := reflect.ValueOf(v)
+	switch k {
+	case registry.KindText:
+		if rv.Kind() == reflect.Pointer {
+			if rv.IsNil() {
+				return (*string)(nil)
+			}
+			s := rv.Elem().String()
+			return &s
+		}
+		return rv.String()
+	case registry.KindTextList:
+		out := make([]string, rv.Len())
+		for i := range out {
+			out[i] = rv.Index(i).String()
+		}
+		return out
+	}
+	return v
 }
 
 func placeholders(from, n int) string {
@@ -185,12 +170,4 @@ func queueHistory(b *pgx.Batch, v Version) {
 		m.ID, v.Number, v.At, v.Summary, string(v.Snapshot), changes, v.SubmissionID)
 	b.Queue(`INSERT INTO change_events (entry_id, entry_type, version, kind, at, summary) VALUES ($1, $2, $3, $4, $5, $6)`,
 		m.ID, string(registry.TypeOf(v.Entry)), v.Number, v.Kind, v.At, v.Summary)
-}
-
-func categories(cs []registry.AbuseCategory) []string {
-	out := make([]string, len(cs))
-	for i, c := range cs {
-		out[i] = string(c)
-	}
-	return out
 }

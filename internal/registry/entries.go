@@ -73,8 +73,8 @@ type Product struct {
 	Name        string    `db:"name" json:"name"`
 	Description *string   `db:"description" json:"description"`
 	// The links a product owns, kept in its versions like an abuse's.
-	TechnologyIDs       []uuid.UUID `db:"-" json:"technologyIds"`
-	ControlListEntryIDs []uuid.UUID `db:"-" json:"controlListEntryIds"`
+	TechnologyIDs       []uuid.UUID `db:"-" json:"technologyIds" join:"product_technologies product_id technology_id"`
+	ControlListEntryIDs []uuid.UUID `db:"-" json:"controlListEntryIds" join:"product_control_list_entries product_id control_list_entry_id"`
 }
 
 // Deployment is a state (or one of its agencies) using a technology, supplied by a vendor.
@@ -105,9 +105,9 @@ type Abuse struct {
 	Confidence Confidence      `db:"confidence" json:"confidence"`
 	// The links an abuse owns. They are part of its versions (snapshots),
 	// not of its row: reads resolve them through the link tables.
-	AgencyIDs     []uuid.UUID `db:"-" json:"agencyIds"`
-	CommunityIDs  []uuid.UUID `db:"-" json:"communityIds"`
-	DeploymentIDs []uuid.UUID `db:"-" json:"deploymentIds"`
+	AgencyIDs     []uuid.UUID `db:"-" json:"agencyIds" join:"abuse_agencies abuse_id agency_id"`
+	CommunityIDs  []uuid.UUID `db:"-" json:"communityIds" join:"abuse_communities abuse_id community_id"`
+	DeploymentIDs []uuid.UUID `db:"-" json:"deploymentIds" join:"abuse_deployments abuse_id deployment_id"`
 }
 
 // Community is a religious community.
@@ -158,7 +158,7 @@ type ControlListEntry struct {
 	Title       string        `db:"title" json:"title"`
 	Description *string       `db:"description" json:"description"`
 	// The technologies its control text covers, kept in its versions.
-	TechnologyIDs []uuid.UUID `db:"-" json:"technologyIds"`
+	TechnologyIDs []uuid.UUID `db:"-" json:"technologyIds" join:"control_list_entry_technologies control_list_entry_id technology_id"`
 }
 
 // Source is a document that evidence is drawn from.

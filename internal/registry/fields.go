@@ -21,6 +21,27 @@ type Field struct {
 	Column string
 	// Kind is the kind of value it holds.
 	Kind FieldKind
+	// Join is the join table of a list of references (its join tag: the
+	// table, the column of the owning entry, the column of the referenced
+	// one); nil for any other field.
+	Join *Join
+}
+
+// Join is a join table that keeps an entry's list of references, one row
+// per reference.
+type Join struct {
+	Table, Owner, Other string
+}
+
+// Table returns the table that holds the entries of type t (beside the
+// entries table every entry has a row in).
+func Table(t EntryType) string { return tables[t] }
+
+var tables = map[EntryType]string{
+	TypeState: "states", TypeAgency: "agencies", TypeVendor: "vendors", TypeTechnology: "technologies",
+	TypeProduct: "products", TypeDeployment: "deployments", TypeAbuse: "abuses", TypeCommunity: "communities",
+	TypeDesignationList: "designation_lists", TypeDesignation: "designations",
+	TypeControlListEntry: "control_list_entries", TypeSource: "sources", TypeVendorResponse: "vendor_responses",
 }
 
 // FieldKind is the kind of value a field holds, as stores and files need to
@@ -70,13 +91,27 @@ func Columns(t EntryType) ([]string, error) {
 	return cols, err
 }
 
+// Values returns the values of e's fields, in the order of Fields(TypeOf(e)).
+func Values(e Entry) []any {
+	v := reflect.ValueOf(e).Elem()
+	var out []any
+	for i := range v.NumField() {
+		// The same fields as structFields describes.
+		if sf := v.Type().Field(i); sf.Anonymous || !sf.IsExported() {
+			continue
+		}
+		out = append(out, v.Field(i).Interface())
+	}
+	return out
+}
+
 // fields is Fields for every type, read once from the structs.
 var fields = sync.OnceValue(func() map[EntryType][]Field {
 	m := map[EntryType][]Field{}
 	for t := range TypeNames {
 		e, err := NewEntry(t)
-		if err != nil {
-			panic(err) // TypeNames and NewEntry list the same types
+		if err != nil || tables[t] == "" {
+			panic(fmt.Sprintf("%s: %v, table %q", t, err, tables[t])) // TypeNames, NewEntry and tables list the same types
 		}
 		fs, err := structFields(reflect.TypeOf(e).Elem())
 		if err != nil {
@@ -125,6 +160,13 @@ func structFields(st reflect.Type) ([]Field, error) {
 		}
 		if (f.Kind == KindUUIDList) != (f.Column == "") {
 			return nil, fmt.Errorf("field %s: lists of references, and only they, are kept in join tables (db:\"-\")", sf.Name)
+		}
+		if f.Kind == KindUUIDList {
+			parts := strings.Fields(sf.Tag.Get("join"))
+			if len(parts) != 3 {
+				return nil, fmt.Errorf("field %s: a list of references names its join table: join:\"table owner_column other_column\"", sf.Name)
+			}
+			f.Join = &Join{Table: parts[0], Owner: parts[1], Other: parts[2]}
 		}
 		fs = append(fs, f)
 	}

@@ -19,7 +19,7 @@ func TestStructFields(t *testing.T) {
 		Note  *string     `db:"note" json:"note"`
 		Ref   *uuid.UUID  `db:"ref_id" json:"refId"`
 		Tags  []string    `db:"tags" json:"tags"`
-		Links []uuid.UUID `db:"-" json:"linkIds"`
+		Links []uuid.UUID `db:"-" json:"linkIds" join:"good_links good_id link_id"`
 		Flag  bool        `db:"flag" json:"flag"`
 		Kind  Confidence  `db:"kind" json:"kind"`
 	}
@@ -27,8 +27,8 @@ func TestStructFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Field{{"name", "name", KindText}, {"note", "note", KindText}, {"refId", "ref_id", KindUUID}, {"tags", "tags", KindTextList},
-		{"linkIds", "", KindUUIDList}, {"flag", "flag", KindBool}, {"kind", "kind", KindText}}
+	want := []Field{{"name", "name", KindText, nil}, {"note", "note", KindText, nil}, {"refId", "ref_id", KindUUID, nil}, {"tags", "tags", KindTextList, nil},
+		{"linkIds", "", KindUUIDList, &Join{"good_links", "good_id", "link_id"}}, {"flag", "flag", KindBool, nil}, {"kind", "kind", KindText, nil}}
 	if !reflect.DeepEqual(fs, want) {
 		t.Errorf("structFields = %+v, want %+v", fs, want)
 	}
@@ -49,14 +49,17 @@ func TestStructFields(t *testing.T) {
 		{"a text in a join table", reflect.TypeFor[struct {
 			S string `db:"-" json:"s"`
 		}](), "join tables"},
+		{"a join table unnamed", reflect.TypeFor[struct {
+			L []uuid.UUID `db:"-" json:"l"`
+		}](), "names its join table"},
 	} {
 		if _, err := structFields(tc.typ); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: structFields error = %v, want one saying %q", tc.name, err, tc.want)
 		}
 	}
 	for typ := range TypeNames {
-		if fs, err := Fields(typ); err != nil || len(fs) == 0 {
-			t.Errorf("Fields(%s) = %v, %v", typ, fs, err)
+		if fs, err := Fields(typ); err != nil || len(fs) == 0 || Table(typ) == "" {
+			t.Errorf("Fields(%s) = %v, %v; table %q", typ, fs, err, Table(typ))
 		}
 	}
 }
