@@ -698,7 +698,8 @@ func TestEditorialReads(t *testing.T) {
 			return ids
 		}
 		sorted := func(ids ...string) []string { slices.Sort(ids); return ids }
-		all := sorted(mine, mineDraft, othersDraft, editorsDraft)
+		// Editors see every submission, those that built the fixture too.
+		all := sorted(append([]string{mine, mineDraft, othersDraft, editorsDraft}, e.pub.submissionIDs()...)...)
 		for _, tt := range []struct {
 			who    *account
 			status []string

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"oversight/graph"
@@ -480,9 +481,11 @@ func newEvidenceAPIOn(t *testing.T, stored bool) (http.Handler, *pgxpool.Pool) {
 	if _, err := seed.Load(t.Context(), pool, ds); err != nil {
 		t.Fatalf("seed.Load(evidence dataset) error = %v", err)
 	}
+	reasons := map[uuid.UUID]string{}
 	for _, r := range retracted {
-		retractEntry(t, pool, seed.ID(r.typ, r.key).String(), "Retracted for the test")
+		reasons[seed.ID(r.typ, r.key)] = "Retracted for the test"
 	}
+	newPublisher(t, pool).retract(t, "Retract what the evidence dataset retracts", reasons)
 	if stored {
 		refreshEvidence(t, pool, true)
 	}
@@ -524,7 +527,7 @@ func TestEvidenceSummary(t *testing.T) {
 	refreshEvidence(t, pool, false) // nothing was written since
 
 	before, _ := evidenceRows(t, stored, nil)
-	retractEntry(t, pool, seed.ID(registry.TypeVendor, "il-one").String(), "Retracted for the test")
+	newPublisher(t, pool).retract(t, "Retract il-one", map[uuid.UUID]string{seed.ID(registry.TypeVendor, "il-one"): "Retracted for the test"})
 	after, _ := evidenceRows(t, stored, nil)
 	for _, r := range after {
 		if strings.HasPrefix(r.label(), "il-one/") {

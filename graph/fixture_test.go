@@ -6,10 +6,12 @@ package graph_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -18,11 +20,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"oversight/graph"
+	"oversight/internal/auth"
 	"oversight/internal/catalog"
+	"oversight/internal/editorial"
 	"oversight/internal/pgtest"
 	"oversight/internal/registry"
 	"oversight/internal/server"
@@ -610,13 +615,17 @@ type fixture struct {
 	*world
 	pool *pgxpool.Pool
 	h    http.Handler
-	// v1At is when the seed load wrote every first version.
-	v1At time.Time
+	// pub is how tests write: through the editorial service.
+	pub *publisher
+	// v1At is when the seed load wrote every first version; retractedAt
+	// when the merge of the world's retractions published them; v2At and
+	// v3At when the merges of hikcam's versions 2 and 3 published them.
+	v1At, retractedAt, v2At, v3At time.Time
 }
 
 // newFixture loads the world into a fresh database, retracts what the world
-// retracts, gives hikcam versions 2 and 3 (an hour apart, after version 1),
-// and serves the API over it.
+// retracts, gives hikcam versions 2 and 3 (each its own merge, after version
+// 1), and serves the API over it.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	return newFixtureWith(t, nil)
@@ -630,55 +639,124 @@ func newFixtureWith(t *testing.T, tracer pgx.QueryTracer) *fixture {
 	if _, err := seed.Load(ctx, pool, w.ds); err != nil {
 		t.Fatalf("seed.Load(fixture) error = %v", err)
 	}
-	for r, reason := range w.retracted {
-		retractEntry(t, pool, seed.ID(r.typ, r.key).String(), reason)
-	}
-	f := &fixture{world: w, pool: pool, h: newHandler(pool, 0)}
+	f := &fixture{world: w, pool: pool, h: newHandler(pool, 0), pub: newPublisher(t, pool)}
 	if err := pool.QueryRow(ctx, `SELECT created_at FROM entry_versions WHERE entry_id = $1 AND version = 1`,
 		seed.ID(registry.TypeVendor, "hikcam")).Scan(&f.v1At); err != nil {
 		t.Fatalf("read hikcam version 1: %v", err)
 	}
-	addVersion(t, pool, seed.ID(registry.TypeVendor, "hikcam").String(), 2, f.v1At.Add(time.Hour), "Second version of hikcam", "description", "HikCam v2")
-	addVersion(t, pool, seed.ID(registry.TypeVendor, "hikcam").String(), 3, f.v1At.Add(2*time.Hour), "Third version of hikcam", "description", "HikCam v3")
+	// One submission for every retraction keeps the fixture fast: newFixture
+	// runs for most tests.
+	retractions := map[uuid.UUID]string{}
+	for r, reason := range w.retracted {
+		retractions[seed.ID(r.typ, r.key)] = reason
+	}
+	f.retractedAt = f.pub.retract(t, "Retract what the fixture retracts", retractions)
+	hikcam := seed.ID(registry.TypeVendor, "hikcam")
+	f.v2At = f.pub.update(t, "Second version of hikcam", registry.TypeVendor, hikcam, editorial.Fields{"description": jsonText("HikCam v2")})
+	f.v3At = f.pub.update(t, "Third version of hikcam", registry.TypeVendor, hikcam, editorial.Fields{"description": jsonText("HikCam v3")})
 	return f
 }
 
-func retractEntry(t *testing.T, pool *pgxpool.Pool, id, reason string) {
-	t.Helper()
-	tag, err := pool.Exec(t.Context(), `UPDATE entries SET status = 'RETRACTED', retraction_reason = $2 WHERE id = $1`, id, reason)
-	if err != nil || tag.RowsAffected() != 1 {
-		t.Fatalf("retract %s: %v (%d rows)", id, err, tag.RowsAffected())
-	}
+func jsonText(s string) json.RawMessage { b, _ := json.Marshal(s); return b }
+
+// publisher writes entries as the registry's people do, so that a fixture's
+// history, change events and tables agree as they would in production: a
+// contributor proposes, submits, and an editor approves, which merges.
+type publisher struct {
+	pool           *pgxpool.Pool
+	svc            *editorial.Service
+	author, editor registry.Viewer
+	// merged lists the submissions merged so far, in order: editors see
+	// them among the registry's submissions.
+	merged []uuid.UUID
 }
 
-// addVersion publishes version n of an entry at `at`: field takes value, in
-// the snapshot (copied from the version before) and in the changes.
-func addVersion(t *testing.T, pool *pgxpool.Pool, id string, n int, at time.Time, summary, field, value string) {
+// submissionIDs are the global IDs of the submissions p merged.
+func (p *publisher) submissionIDs() []string {
+	ids := make([]string, len(p.merged))
+	for i, id := range p.merged {
+		ids[i] = registry.GlobalID("Submission", id)
+	}
+	return ids
+}
+
+func newPublisher(t *testing.T, pool *pgxpool.Pool) *publisher {
+	t.Helper()
+	users := auth.NewStore(pool)
+	// A test may make a second publisher over the same database, and tests
+	// add users of their own: the suffix keeps the emails apart.
+	suffix := uuid.NewString()[:8]
+	user := func(name string, role registry.Role) registry.Viewer {
+		id, err := users.AddUser(t.Context(), name, fmt.Sprintf("fixture-%s-%s@example.org", strings.ToLower(string(role)), suffix), role)
+		if err != nil {
+			t.Fatalf("AddUser(%s) error = %v", role, err)
+		}
+		return registry.Viewer{UserID: id, Role: role}
+	}
+	return &publisher{pool: pool, svc: editorial.New(pool),
+		author: user("Fixture Contributor", registry.RoleContributor), editor: user("Fixture Editor", registry.RoleEditor)}
+}
+
+// merge runs one submission titled title through the service: the author
+// creates it, propose fills it, the author submits, the editor approves.
+func (p *publisher) merge(t *testing.T, title string, propose func(ctx context.Context, sub uuid.UUID)) {
 	t.Helper()
 	ctx := t.Context()
-	var prev map[string]json.RawMessage
-	if err := pool.QueryRow(ctx, `SELECT snapshot FROM entry_versions WHERE entry_id = $1 AND version = $2`, id, n-1).Scan(&prev); err != nil {
-		t.Fatalf("read version %d of %s: %v", n-1, id, err)
+	sub, errs, err := p.svc.CreateSubmission(ctx, p.author, title, nil, false)
+	if err != nil || len(errs) > 0 {
+		t.Fatalf("CreateSubmission(%q) = errs %v, err %v; want success", title, errs, err)
 	}
-	before := prev[field]
-	if len(before) == 0 {
-		before = json.RawMessage("null")
+	propose(ctx, sub.ID)
+	if _, errs, err := p.svc.Submit(ctx, p.author, sub.ID); err != nil || len(errs) > 0 {
+		t.Fatalf("Submit(%q) = errs %v, err %v; want success", title, errs, err)
 	}
-	after, _ := json.Marshal(value)
-	prev[field] = after
-	snapshot, _ := json.Marshal(prev)
-	changes, _ := json.Marshal([]map[string]json.RawMessage{{"field": json.RawMessage(`"` + field + `"`), "before": before, "after": after}})
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO entry_versions (entry_id, version, created_at, summary, snapshot, changes) VALUES ($1, $2, $3, $4, $5, $6)`,
-			id, n, at, summary, string(snapshot), string(changes)); err != nil {
-			return err
+	got, errs, err := p.svc.Review(ctx, p.editor, sub.ID, registry.DecisionApprove, nil)
+	if err != nil || len(errs) > 0 {
+		t.Fatalf("Review(%q, APPROVE) = errs %v, err %v; want a merge", title, errs, err)
+	}
+	if got.Status != registry.SubmissionMerged {
+		t.Fatalf("Review(%q, APPROVE) left the submission %s, want MERGED (%+v)", title, got.Status, got)
+	}
+	p.merged = append(p.merged, sub.ID)
+}
+
+// retract retracts every entry of reasons (entry → public reason) in one
+// submission, proposed in ID order so the change events come out the same
+// in every run, and returns when the merge published the retractions.
+func (p *publisher) retract(t *testing.T, title string, reasons map[uuid.UUID]string) time.Time {
+	t.Helper()
+	ids := slices.SortedFunc(maps.Keys(reasons), func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
+	p.merge(t, title, func(ctx context.Context, sub uuid.UUID) {
+		for _, id := range ids {
+			if _, errs, err := p.svc.ProposeRetraction(ctx, p.author, sub, id, reasons[id]); err != nil || len(errs) > 0 {
+				t.Fatalf("ProposeRetraction(%s, %q) = errs %v, err %v; want success", id, reasons[id], errs, err)
+			}
 		}
-		_, err := tx.Exec(ctx, `UPDATE entries SET version = $2, updated_at = $3 WHERE id = $1`, id, n, at)
-		return err
 	})
-	if err != nil {
-		t.Fatalf("add version %d of %s: %v", n, id, err)
+	return p.latestAt(t, title, ids[0])
+}
+
+// update publishes the next version of entry id with fields changed, and
+// returns when the merge published it.
+func (p *publisher) update(t *testing.T, title string, typ registry.EntryType, id uuid.UUID, fields editorial.Fields) time.Time {
+	t.Helper()
+	p.merge(t, title, func(ctx context.Context, sub uuid.UUID) {
+		if _, errs, err := p.svc.Propose(ctx, p.author, sub, typ, &id, fields); err != nil || len(errs) > 0 {
+			t.Fatalf("Propose(%s %s, %v) = errs %v, err %v; want success", typ, id, fields, errs, err)
+		}
+	})
+	return p.latestAt(t, title, id)
+}
+
+// latestAt is when the latest version of entry id, the one the merge of
+// title published, was written: the merge's clock, not the test's.
+func (p *publisher) latestAt(t *testing.T, title string, id uuid.UUID) time.Time {
+	t.Helper()
+	var at time.Time
+	if err := p.pool.QueryRow(t.Context(), `SELECT created_at FROM entry_versions WHERE entry_id = $1 ORDER BY version DESC LIMIT 1`, id).Scan(&at); err != nil {
+		t.Fatalf("read the version of %s that %q published: %v", id, title, err)
 	}
+	return at
 }
 
 func newHandler(pool *pgxpool.Pool, wait time.Duration) http.Handler {

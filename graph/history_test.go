@@ -2,10 +2,12 @@ package graph_test
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"testing"
 	"time"
 
+	"oversight/internal/editorial"
 	"oversight/internal/registry"
 	"oversight/seed"
 )
@@ -79,15 +81,20 @@ func TestSeededVersionOne(t *testing.T) {
 	}
 }
 
-// With a second version added by hand, history lists both in order and
-// versionAt picks the one current at each moment.
+// With a second version merged through the editorial service, history
+// lists both in order and versionAt picks the one current at each moment.
 func TestHistoryAndVersionAt(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	id := seed.ID(registry.TypeVendor, "cellex").String()
 	t1 := f.v1At
-	t2 := t1.Add(time.Hour)
-	addVersion(t, f.pool, id, 2, t2, "Describe Cellex", "description", "Cellex makes IMSI catchers")
+	t2 := f.pub.update(t, "Describe Cellex", registry.TypeVendor, seed.ID(registry.TypeVendor, "cellex"),
+		editorial.Fields{"description": jsonText("Cellex makes IMSI catchers")})
+	if !t2.After(t1) {
+		t.Fatalf("cellex version 2 published at %s, want after version 1 at %s", t2, t1)
+	}
+	// Halfway between the versions: the merge may follow the seed load by
+	// well under a second, so a fixed offset could land after version 2.
+	between := t1.Add(t2.Sub(t1) / 2).Truncate(time.Microsecond)
 
 	var out struct {
 		Node struct {
@@ -131,8 +138,8 @@ func TestHistoryAndVersionAt(t *testing.T) {
 		{"beforeV1", t1.Add(-time.Second), 0},
 		{"longBefore", t1.AddDate(-5, 0, 0), 0},
 		{"atV1", t1, 1},
-		{"betweenUTC", t1.Add(30 * time.Minute), 1},
-		{"betweenOffset", t1.Add(30 * time.Minute).In(time.FixedZone("", 2*3600)), 1},
+		{"betweenUTC", between, 1},
+		{"betweenOffset", between.In(time.FixedZone("", 2*3600)), 1},
 		{"justBeforeV2", t2.Add(-time.Microsecond), 1},
 		{"atV2", t2, 2},
 		{"afterV2", t2.Add(24 * time.Hour), 2},
@@ -161,5 +168,78 @@ func TestHistoryAndVersionAt(t *testing.T) {
 	}
 	if v := at.Node["betweenUTC"]; v != nil && string(v.Snapshot["name"]) != `"Cellex Corp"` {
 		t.Errorf("cellex versionAt(between) snapshot = %v, want version 1's", v.Snapshot)
+	}
+}
+
+// The fixture's later versions come from merges: each has the merge's time
+// and submission title, the snapshot the merge wrote and the field-level
+// changes it computed, and the entry's updatedAt is its latest version's time.
+func TestMergedVersions(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	reason := string(jsonText(f.retracted[ref{registry.TypeVendor, "retracto"}]))
+	type change struct{ before, after string }
+	type want struct {
+		at      time.Time
+		summary string
+		changes map[string]change // every field changed; nil for version 1, which the seed wrote
+	}
+	for _, tt := range []struct {
+		key      string
+		versions []want
+	}{
+		{"hikcam", []want{
+			{f.v1At, seed.Summary, nil},
+			{f.v2At, "Second version of hikcam", map[string]change{"description": {"null", `"HikCam v2"`}}},
+			{f.v3At, "Third version of hikcam", map[string]change{"description": {`"HikCam v2"`, `"HikCam v3"`}}},
+		}},
+		{"retracto", []want{
+			{f.v1At, seed.Summary, nil},
+			{f.retractedAt, "Retract what the fixture retracts", map[string]change{
+				"status": {`"PUBLISHED"`, `"RETRACTED"`}, "retractionReason": {"null", reason}}},
+		}},
+	} {
+		t.Run(tt.key, func(t *testing.T) {
+			t.Parallel()
+			var out struct {
+				Node struct {
+					UpdatedAt time.Time `json:"updatedAt"`
+					History   struct {
+						Nodes []versionJSON `json:"nodes"`
+					} `json:"history"`
+				} `json:"node"`
+			}
+			res := f.query(t, `query($id: ID!) { node(id: $id) { ... on Entry { updatedAt history { nodes { `+versionFields+` } } } } }`,
+				map[string]any{"id": f.id(tt.key)}, &out)
+			h := out.Node.History.Nodes
+			if len(h) != len(tt.versions) {
+				t.Fatalf("%s history = %s, want %d versions", tt.key, res.Data, len(tt.versions))
+			}
+			for i, w := range tt.versions {
+				v := h[i]
+				if v.Version != i+1 || !v.CreatedAt.Equal(w.at) || deref(v.Summary) != w.summary {
+					t.Errorf("%s history[%d] = version %d at %s, summary %q; want version %d at %s, summary %q",
+						tt.key, i, v.Version, v.CreatedAt, deref(v.Summary), i+1, w.at, w.summary)
+				}
+				if w.changes == nil {
+					continue // TestSeededVersionOne checks what the seed wrote
+				}
+				got := map[string]change{}
+				for _, c := range v.Changes {
+					got[c.Field] = change{string(c.Before), string(c.After)}
+				}
+				if !maps.Equal(got, w.changes) {
+					t.Errorf("%s version %d changes = %v, want %v", tt.key, i+1, got, w.changes)
+				}
+				for field, c := range w.changes {
+					if string(v.Snapshot[field]) != c.after {
+						t.Errorf("%s version %d snapshot %s = %s, want %s", tt.key, i+1, field, v.Snapshot[field], c.after)
+					}
+				}
+			}
+			if last := h[len(h)-1]; !out.Node.UpdatedAt.Equal(last.CreatedAt) {
+				t.Errorf("%s updatedAt = %s, want its latest version's %s", tt.key, out.Node.UpdatedAt, last.CreatedAt)
+			}
+		})
 	}
 }
