@@ -46,7 +46,7 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		case errors.As(err, &in):
 			e := graphql.DefaultErrorPresenter(ctx, err)
 			e.Message = in.Error()
-			e.Extensions = map[string]any{"code": "BAD_USER_INPUT"}
+			e.Extensions = map[string]any{"code": CodeBadUserInput}
 			return e
 		case registry.ErrorCode(err) == registry.CodeUnauthenticated || registry.ErrorCode(err) == registry.CodeForbidden:
 			e := graphql.DefaultErrorPresenter(ctx, err)
@@ -61,7 +61,7 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 				msg = arg + ": " + msg
 			}
 			e.Message = msg
-			e.Extensions = map[string]any{"code": "BAD_USER_INPUT"}
+			e.Extensions = map[string]any{"code": CodeBadUserInput}
 			return e
 		case errors.As(err, &gqlErr) && gqlErr.Err == nil:
 			e := graphql.DefaultErrorPresenter(ctx, err)
@@ -69,7 +69,7 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 				e.Extensions = map[string]any{}
 			}
 			if _, ok := e.Extensions["code"]; !ok {
-				e.Extensions["code"] = "BAD_USER_INPUT"
+				e.Extensions["code"] = CodeBadUserInput
 			}
 			return e
 		}
@@ -80,7 +80,7 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			return &gqlerror.Error{
 				Message:    "the request took too long and was stopped; ask for less (smaller pages, fewer nested lists) or try again later",
 				Path:       graphql.GetPath(ctx),
-				Extensions: map[string]any{"code": "TIMEOUT", "requestId": request.ID(ctx)},
+				Extensions: map[string]any{"code": CodeTimeout, "requestId": request.ID(ctx)},
 			}
 		}
 		id := request.ID(ctx)

@@ -20,13 +20,9 @@ import (
 	"oversight/internal/server"
 )
 
-// newServer is server.New with the API and the feed over cfg; cfg's
-// Logger is the server's unless hc has one.
+// newServer is server.New with the API and the feed over cfg.
 func newServer(cfg graph.Config, hc server.Config) http.Handler {
 	hc.Graph = cfg
-	if hc.Logger == nil {
-		hc.Logger = cfg.Logger
-	}
 	return server.New(hc)
 }
 

@@ -23,7 +23,9 @@ type Config struct {
 	// chain uses.
 	Graph graph.Config
 	// Auth authenticates API tokens; nil serves anonymous readers only.
-	Auth   *auth.Store
+	Auth *auth.Store
+	// Logger logs the server's requests and failures; nil means
+	// Graph.Logger, else slog's default.
 	Logger *slog.Logger
 	// Ready reports whether the server can answer queries (database reachable,
 	// schema migrated); /readyz calls it.
@@ -48,10 +50,13 @@ type Config struct {
 	MaxConcurrent int
 }
 
-// logger is Logger, or slog's default when it is nil.
+// logger is Logger, else the API's (Graph.Logger), else slog's default.
 func (cfg Config) logger() *slog.Logger {
-	if cfg.Logger != nil {
+	switch {
+	case cfg.Logger != nil:
 		return cfg.Logger
+	case cfg.Graph.Logger != nil:
+		return cfg.Graph.Logger
 	}
 	return slog.Default()
 }
