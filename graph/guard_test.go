@@ -132,7 +132,11 @@ func TestGuardRefusesTextPostgreSQLCannotHold(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := post(t, h, tc.query, tc.vars)
 			if tc.name == "directive argument" {
-				return // a control: no text at all, answered
+				// A control: no text at all, so it must be answered.
+				if code := firstCode(r); code != "" || len(r.Data) == 0 {
+					t.Fatalf("got %s, want data and no error", r.body)
+				}
+				return
 			}
 			if got := firstCode(r); got != "BAD_USER_INPUT" || !strings.Contains(r.Errors[0].Message, "NUL") {
 				t.Fatalf("got %s, want BAD_USER_INPUT naming the NUL", r.body)
